@@ -1,0 +1,72 @@
+"""The `wht` command: serve the API, load demo programs, and the tools issues add."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from api.bootstrap import BadDatabaseUrl, build_tracker
+from api.settings import Settings
+from domain.application import Tracker
+
+cli = typer.Typer(
+    help="Work hardening compliance tracker. Storage: WHT_DATABASE_URL "
+    "(default sqlite:///var/wht.sqlite; or postgresql://USER[:PASSWORD]@HOST:PORT/DB).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def open_tracker() -> Tracker:
+    url = Settings().database_url
+    try:
+        return build_tracker(url)
+    except BadDatabaseUrl as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # the store itself is unreachable or unreadable
+        typer.echo(f"error: cannot open the store at {url}: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    from api.app import create_app
+
+    tracker = open_tracker()
+    typer.echo(f"wht: serving on http://{host}:{port} (store: {Settings().database_url})",
+               err=True)
+    uvicorn.run(create_app(tracker), host=host, port=port, log_level="info")
+
+
+@cli.command()
+def demo() -> None:
+    """Load four realistic demo programs through the ingestion path (safe to repeat)."""
+    from scripts.demo import load_demo
+
+    tracker = open_tracker()
+    for name, program_id, figures in load_demo(tracker):
+        typer.echo(
+            f"{name:<28} {program_id}  status={figures['status']:<10} "
+            f"hours={figures['total_hours']:<6} reimbursable={figures['reimbursable_hours']:<6} "
+            f"findings={len(figures['findings'])}"
+        )
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

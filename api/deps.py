@@ -1,0 +1,65 @@
+"""Typed dependencies: routes receive the tracker, they never build it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Query, Request
+
+from domain.application import Tracker
+from domain.errors import InvalidEvent, ProgramNotFound
+
+
+def get_tracker(request: Request) -> Tracker:
+    tracker: Tracker = request.app.state.tracker
+    return tracker
+
+
+TrackerDep = Annotated[Tracker, Depends(get_tracker)]
+
+
+def program_uuid(program_id: str) -> UUID:
+    try:
+        return UUID(program_id)
+    except ValueError:
+        raise ProgramNotFound(f"Program {program_id!r} does not exist (ids are UUIDs).") from None
+
+
+def parse_known_at(
+    known_at: Annotated[str | None, Query(description="RFC 3339 instant with offset")] = None,
+) -> datetime | None:
+    if known_at is None or known_at == "":
+        return None
+    # A '+' left unencoded in a query string arrives as a space.
+    text = known_at.strip().replace(" ", "+")
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise InvalidEvent(
+            f"known_at {known_at!r} is not an RFC 3339 instant, e.g. 2026-03-15T12:00:00Z.",
+            [{"loc": ["query", "known_at"], "msg": "not an RFC 3339 instant"}],
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def parse_as_of(
+    as_of: Annotated[str | None, Query(description="business date YYYY-MM-DD")] = None,
+) -> date | None:
+    if as_of is None or as_of == "":
+        return None
+    try:
+        if len(as_of) != 10:
+            raise ValueError
+        return date.fromisoformat(as_of)
+    except ValueError:
+        raise InvalidEvent(
+            f"as_of {as_of!r} is not a date written YYYY-MM-DD.",
+            [{"loc": ["query", "as_of"], "msg": "not a YYYY-MM-DD date"}],
+        ) from None
+
+
+KnownAt = Annotated[datetime | None, Depends(parse_known_at)]
+AsOf = Annotated[date | None, Depends(parse_as_of)]
+ProgramId = Annotated[UUID, Depends(program_uuid)]

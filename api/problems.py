@@ -1,0 +1,79 @@
+"""Errors as application/problem+json (RFC 9457): the only place mapping domain errors to HTTP."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import BatchRejected, Conflict, InvalidEvent, NotFound, TrackerError
+
+log = logging.getLogger("wht")
+PROBLEM = "application/problem+json"
+STATUS = {NotFound: 404, Conflict: 409, InvalidEvent: 422}
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://wht.example/problems/{status}", "title": title, "status": status,
+            "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def status_of(error: TrackerError) -> int:
+    for cls, status in STATUS.items():
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def _loc(loc: Any) -> list[Any]:
+    return [p for p in loc] if isinstance(loc, (list, tuple)) else [loc]
+
+
+def _describe(error: TrackerError) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": status_of(error), "title": error.title, "detail": error.detail}
+    if isinstance(error, InvalidEvent):
+        out["errors"] = error.errors
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TrackerError)
+    async def tracker_error(_: Request, error: TrackerError) -> JSONResponse:
+        if isinstance(error, BatchRejected):
+            items = [{"index": f["index"], **_describe(f["error"])} for f in error.items]
+            errors = [
+                {"loc": ["body", "events", it["index"], *e["loc"][1:]], "msg": e["msg"]}
+                for it in items
+                for e in it.get("errors", [{"loc": ["body"], "msg": it["detail"]}])
+            ]
+            status = 422 if error.status_family == "invalid" else 409
+            return problem(status, error.title, error.detail, items=items, errors=errors)
+        extra: dict[str, Any] = {k: v for k, v in error.extra.items() if v is not None}
+        if isinstance(error, InvalidEvent):
+            extra["errors"] = error.errors
+        return problem(status_of(error), error.title, error.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": _loc(e.get("loc", [])), "msg": str(e.get("msg", ""))}
+                  for e in error.errors()]
+        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
+        return problem(422, "Invalid request", f"The request is not valid at: {where}.",
+                       errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+        return problem(error.status_code, titles.get(error.status_code, "Error"),
+                       str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(500, "Internal error", "The tracker failed unexpectedly; nothing was "
+                       "stored by this request. Please report it with the time of the request.")

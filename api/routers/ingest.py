@@ -1,0 +1,61 @@
+"""Ingest: one event per program, or a batch across programs (API.md, "Ingest")."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from api.deps import TrackerDep
+from api.schemas import BatchIn, BatchItemIn, EventIn
+from domain.errors import BatchRejected, InvalidEvent
+from domain.intake import NewEvent, parse_event
+
+router = APIRouter(prefix="/v1", tags=["ingest"])
+
+
+def _new_event(item: EventIn, loc: list[str | int]) -> NewEvent:
+    return parse_event(item.event_id, item.type, item.occurred_on, item.data,
+                       item.expected_version, loc)
+
+
+@router.post("/programs/{program_id}/events", status_code=201)
+def post_event(program_id: str, body: EventIn, tracker: TrackerDep) -> JSONResponse:
+    """Record one event of a program. 201 new, 200 a repeat of the same event_id."""
+    try:
+        pid = UUID(program_id)
+    except ValueError:
+        raise InvalidEvent(
+            f"program_id {program_id!r} is not a UUID.",
+            [{"loc": ["path", "program_id"], "msg": "must be a UUID"}],
+        ) from None
+    receipt = tracker.ingest(pid, _new_event(body, ["body"]))
+    return JSONResponse(receipt.body, status_code=receipt.status)
+
+
+@router.post("/events", status_code=201)
+def post_batch(body: BatchIn, tracker: TrackerDep) -> JSONResponse:
+    """Record up to 1,000 events across programs, all or nothing, in one transaction."""
+    items: list[tuple[UUID, NewEvent]] = []
+    failures: list[dict[str, Any]] = []
+    for index, raw in enumerate(body.events):
+        loc: list[str | int] = ["body", "events", index]
+        try:
+            item = BatchItemIn.model_validate(raw)
+            items.append((item.program_id, _new_event(item, loc)))
+        except ValidationError as exc:
+            errors = [{"loc": [*loc, *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+            failures.append({"index": index, "error": InvalidEvent("Not a valid event.", errors)})
+        except InvalidEvent as exc:
+            failures.append({"index": index, "error": exc})
+    if failures:
+        raise BatchRejected(
+            f"{len(failures)} of {len(body.events)} events are not valid; nothing was stored.",
+            failures, "invalid",
+        )
+    receipts = tracker.ingest_batch(items)
+    return JSONResponse({"results": [{"status": r.status, **r.body} for r in receipts]},
+                        status_code=201)

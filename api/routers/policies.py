@@ -1,0 +1,35 @@
+"""The policy packs, their parameters, effective periods and clauses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import TrackerDep
+from domain.errors import NotFound
+
+router = APIRouter(prefix="/v1/policies", tags=["policies"])
+
+
+@router.get("")
+def list_policies(tracker: TrackerDep) -> list[dict[str, Any]]:
+    """Every pack the tracker knows, with when it is in force."""
+    return [
+        {
+            "id": p.id, "name": p.name, "payer": p.payer, "version": p.version,
+            "default": p.id == tracker.catalog.default_id,
+            "effective_periods": [e.model_dump(mode="json", by_alias=True)
+                                  for e in p.effective_periods],
+        }
+        for p in tracker.catalog.packs.values()
+    ]
+
+
+@router.get("/{policy_id}")
+def get_policy(policy_id: str, tracker: TrackerDep) -> dict[str, Any]:
+    """One pack whole: its numbers, lists, clauses and stated assumptions."""
+    pack = tracker.catalog.get(policy_id)
+    if pack is None:
+        raise NotFound(f"No policy pack {policy_id!r}; GET /v1/policies lists them.")
+    return pack.model_dump(mode="json", by_alias=True)

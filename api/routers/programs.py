@@ -1,0 +1,42 @@
+"""Reads of one program: compliance, trail, billing (API.md, "Read")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
+from domain.program import format_instant
+
+router = APIRouter(prefix="/v1/programs", tags=["programs"])
+
+
+@router.get("/{program_id}/compliance")
+def compliance(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
+               known_at: KnownAt = None) -> dict[str, Any]:
+    """Is this program compliant, as of a business date, as known at an instant?"""
+    view = tracker.view(program_id, known_at)
+    assessment = view.assess(as_of)
+    return {
+        "program_id": str(program_id),
+        "version": view.program.version,
+        "known_at": format_instant(view.known_at),
+        **assessment.figures(),
+    }
+
+
+@router.get("/{program_id}/events")
+def events(program_id: ProgramId, tracker: TrackerDep,
+           known_at: KnownAt = None) -> list[dict[str, Any]]:
+    """The stored trail, in record order, as known at an instant."""
+    view = tracker.view(program_id, known_at)
+    return [tracker.describe(fact) for fact in view.program.trail]
+
+
+@router.get("/{program_id}/billing")
+def billing(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
+            known_at: KnownAt = None) -> list[dict[str, Any]]:
+    """One line per billed day: CPT codes and units (COD-1)."""
+    view = tracker.view(program_id, known_at)
+    return [day.as_dict() for day in view.assess(as_of).billing]

@@ -1,0 +1,1 @@
+"""The work hardening program: its events, its policy packs, its rules of record."""

@@ -1,0 +1,279 @@
+"""The tracker: the application service that records facts and answers questions.
+
+Commands (`ingest`, `ingest_batch`) validate, refuse only what cannot be a
+fact, and save events with their index rows in one transaction. Queries return
+plain data, never aggregates; every query takes `known_at` (system time) and
+the derived ones `as_of` (business date).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import EnvType
+
+from domain.errors import (
+    BatchRejected,
+    EventIdConflict,
+    InvalidEvent,
+    ProgramNotFound,
+    TrackerError,
+    VersionConflict,
+)
+from domain.events import ProgramReferred, dump_data
+from domain.facts import Fact
+from domain.intake import NewEvent, refuse_future_dates, time_zone
+from domain.persistence import IndexedRecorder, IndexRow
+from domain.policy import PolicyCatalog, PolicyPack
+from domain.program import Program, format_instant
+from projections.compliance import Assessment, assess
+
+SAVE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What an ingest answers: `status` 201 for a new event, 200 for a repeat."""
+
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class View:
+    """A program as known at one instant: its trail and how it is judged."""
+
+    program: Program
+    known_at: datetime
+    pack: PolicyPack
+    pack_in_force: bool
+    earlier_programs: list[str]
+
+    def today(self) -> date:
+        referral = self.program.referral
+        zone = getattr(referral.data, "time_zone", None) if referral else None
+        return datetime.now(time_zone(zone)).date()
+
+    def assess(self, as_of: date | None = None) -> Assessment:
+        return assess(
+            self.program.trail,
+            self.pack,
+            as_of or self.today(),
+            pack_in_force=self.pack_in_force,
+            earlier_programs_same_referral=self.earlier_programs,
+        )
+
+
+class Tracker(Application[UUID]):
+    """Records work hardening programs and derives their compliance."""
+
+    name = "wht"
+
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        catalog: PolicyCatalog | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.catalog = catalog or PolicyCatalog.load()
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def index(self) -> IndexedRecorder:
+        return self.recorder  # type: ignore[return-value]
+
+    # ---- commands ----
+
+    def ingest(self, program_id: UUID, event: NewEvent) -> Receipt:
+        """Record one event (idempotent by event_id); answer as API.md's 201/200."""
+        return self.ingest_batch([(program_id, event)])[0]
+
+    def ingest_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
+        """Record events across programs all or nothing, in one transaction."""
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return self._try_batch(items)
+            except IntegrityError:
+                # Another writer took a version or an event_id first: look again.
+                continue
+        raise VersionConflict("The programs kept changing while saving; try again.")
+
+    def _try_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
+        programs: dict[UUID, Program | None] = {}
+        views: dict[UUID, Assessment | None] = {}
+        seen: dict[str, tuple[str, int]] = {}
+        receipts: list[Receipt | None] = []
+        rows: dict[tuple[UUID, int], IndexRow] = {}
+        failures: list[dict[str, Any]] = []
+        for index, (program_id, event) in enumerate(items):
+            try:
+                sha = event.body_sha(program_id)
+                if event.event_id in seen:
+                    first_sha, first_index = seen[event.event_id]
+                    if first_sha != sha:
+                        raise EventIdConflict(
+                            f"event_id {event.event_id} appears twice in this batch with "
+                            "different bodies."
+                        )
+                    receipts.append(None)  # filled with the first item's result below
+                    continue
+                seen[event.event_id] = (sha, index)
+                prior = self.index.find_event(event.event_id)
+                if prior is not None:
+                    receipts.append(self._repeat(prior, sha))
+                    continue
+                if program_id not in programs:
+                    programs[program_id] = self._load(program_id)
+                program = programs[program_id]
+                receipt, program, row = self._apply(program_id, program, event, sha, views)
+                programs[program_id] = program
+                rows[(program_id, row.version)] = row
+                receipts.append(receipt)
+            except TrackerError as error:
+                failures.append({"index": index, "error": error})
+                receipts.append(None)
+        if failures:
+            invalid = any(isinstance(f["error"], InvalidEvent) for f in failures)
+            raise BatchRejected(
+                f"{len(failures)} of {len(items)} events were refused; nothing was stored.",
+                failures,
+                "invalid" if invalid else "conflict",
+            )
+        touched = [p for p in programs.values() if p is not None and p.pending_events]
+        if touched:
+            self.save(*touched, index_rows=rows)
+        for i, (_, event) in enumerate(items):
+            if receipts[i] is None:
+                first = receipts[seen[event.event_id][1]]
+                assert first is not None
+                receipts[i] = Receipt(200, first.body)
+        return [r for r in receipts if r is not None]
+
+    def _repeat(self, prior: IndexRow, sha: str) -> Receipt:
+        if prior.body_sha != sha:
+            raise EventIdConflict(
+                f"event_id {prior.event_id} was already recorded (program {prior.program_id}, "
+                f"version {prior.version}) with a different body. Use a new event_id for a new "
+                "event, or EntryRetracted to correct the old one."
+            )
+        return Receipt(200, json.loads(prior.result))
+
+    def _load(self, program_id: UUID) -> Program | None:
+        try:
+            return self.repository.get(program_id)  # type: ignore[return-value]
+        except AggregateNotFoundError:
+            return None
+
+    def _apply(
+        self,
+        program_id: UUID,
+        program: Program | None,
+        event: NewEvent,
+        sha: str,
+        views: dict[UUID, Assessment | None],
+    ) -> tuple[Receipt, Program, IndexRow]:
+        if program is None and event.type != "ProgramReferred":
+            raise ProgramNotFound(
+                f"Program {program_id} does not exist: its first event must be ProgramReferred."
+            )
+        version = program.version if program is not None else 0
+        if event.expected_version is not None and event.expected_version != version:
+            raise VersionConflict(
+                f"expected_version {event.expected_version} but program {program_id} is at "
+                f"version {version}. Read the program again and resend.",
+                current_version=version,
+            )
+        referral = event.data if isinstance(event.data, ProgramReferred) else None
+        if referral is None and program is not None and program.referral is not None:
+            referral = program.referral.data  # type: ignore[assignment]
+        zone = referral.time_zone if referral else None
+        today = datetime.now(time_zone(zone)).date()
+        refuse_future_dates(event, today, zone or "UTC")
+        if isinstance(event.data, ProgramReferred) and event.data.policy is not None:
+            if self.catalog.get(event.data.policy) is None:
+                raise InvalidEvent(
+                    f"Unknown policy pack {event.data.policy!r}; GET /v1/policies lists them.",
+                    [{"loc": ["body", "data", "policy"], "msg": "unknown policy pack"}],
+                )
+        recorded_at = self.clock()
+        if program is not None and recorded_at <= program.modified_on:
+            recorded_at = program.modified_on + timedelta(microseconds=1)
+        if program is None:
+            program = Program.refer(program_id, event.event_id, event.occurred_on, event.payload,
+                                    recorded_at)
+            before: Assessment | None = None
+        else:
+            before = views.get(program_id)
+            if before is None:
+                before = self._view(program, recorded_at).assess(today)
+            program.record(event.type, event.event_id, event.occurred_on, event.payload,
+                           recorded_at)
+        after = self._view(program, recorded_at).assess(today)
+        views[program_id] = after
+        old = {f.key() for f in before.findings} if before else set()
+        body = {
+            "program_id": str(program_id),
+            "event_id": event.event_id,
+            "version": program.version,
+            "recorded_at": format_instant(recorded_at),
+            "findings": [f.as_dict() for f in after.findings if f.key() not in old],
+        }
+        key = None
+        if isinstance(event.data, ProgramReferred):
+            key = event.data.referral.physician_referral_id or None
+        row = IndexRow(event.event_id, program_id, program.version, recorded_at, event.type, sha,
+                       key, json.dumps(body))
+        return Receipt(201, body), program, row
+
+    # ---- queries ----
+
+    @staticmethod
+    def describe(fact: Fact) -> dict[str, Any]:
+        """One event of the stored trail, as the events endpoint shows it."""
+        return {
+            "version": fact.version,
+            "event_id": fact.event_id,
+            "type": fact.type,
+            "occurred_on": fact.occurred_on.isoformat(),
+            "recorded_at": format_instant(fact.recorded_at),
+            "data": dump_data(fact.data),
+            "hash": fact.hash,
+            "prev_hash": fact.prev_hash,
+        }
+
+    def _view(self, program: Program, known_at: datetime) -> View:
+        referral = program.referral
+        if referral is None:
+            pack = self.catalog.packs[self.catalog.default_id]
+            return View(program, known_at, pack, True, [])
+        data: ProgramReferred = referral.data  # type: ignore[assignment]
+        pack, in_force = self.catalog.for_referral(referral.occurred_on, data.policy)
+        earlier: list[str] = []
+        key = data.referral.physician_referral_id
+        if key:
+            earlier = [
+                str(pid)
+                for pid, first in self.index.programs_with_referral(key, known_at)
+                if pid != program.id and first < referral.recorded_at
+            ]
+        return View(program, known_at, pack, in_force, earlier)
+
+    def view(self, program_id: UUID, known_at: datetime | None = None) -> View:
+        """The program as the tracker knew it at `known_at` (default: now)."""
+        instant = known_at or self.clock()
+        version = self.index.version_known_at(program_id, instant)
+        if version is None:
+            raise ProgramNotFound(
+                f"Program {program_id} is not known"
+                + (f" at {format_instant(instant)}." if known_at else ".")
+            )
+        program: Program = self.repository.get(program_id, version=version)  # type: ignore[assignment]
+        return self._view(program, instant)

@@ -1,0 +1,80 @@
+"""Domain errors: one class per thing the tracker refuses to record.
+
+The API maps the three families to HTTP (404, 409, 422); nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TrackerError(Exception):
+    """Base of every refusal. `title` is short; `detail` says what to do."""
+
+    title = "Refused"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(TrackerError):
+    title = "Not found"
+
+
+class ProgramNotFound(NotFound):
+    title = "Program not found"
+
+
+class Conflict(TrackerError):
+    title = "Conflict"
+
+
+class ProgramAlreadyReferred(Conflict):
+    title = "Program already referred"
+
+
+class ProgramAlreadyAdmitted(Conflict):
+    title = "Program already admitted"
+
+
+class ProgramAlreadyDischarged(Conflict):
+    title = "Program already discharged"
+
+
+class RetractionTargetNotFound(Conflict):
+    title = "Nothing to retract"
+
+
+class AlreadyRetracted(Conflict):
+    title = "Entry already retracted"
+
+
+class VersionConflict(Conflict):
+    title = "Program has moved on"
+
+
+class EventIdConflict(Conflict):
+    title = "event_id already used for a different event"
+
+
+class InvalidEvent(TrackerError):
+    """The input cannot be a fact: malformed, from the future, unknown pack."""
+
+    title = "Invalid event"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or [{"loc": [], "msg": detail}]
+
+
+class BatchRejected(TrackerError):
+    """Some items of a batch were refused; nothing of the batch was stored."""
+
+    title = "Batch rejected"
+
+    def __init__(self, detail: str, items: list[dict[str, Any]], status_family: str) -> None:
+        super().__init__(detail)
+        self.items = items
+        self.status_family = status_family  # "invalid" or "conflict"

@@ -1,0 +1,281 @@
+"""What a provider can tell the tracker: one pydantic model per event type.
+
+These are the bodies (`data`) of the events of DOMAIN.md and API.md. They check
+shape only (types, enumerations, ranges). Whether a fact breaks the policy is
+never decided here: that is a finding, derived in `projections/`.
+
+Leaf fields that a clinic may reasonably leave out have defaults; unknown
+fields are always refused (API.md: "Unknown fields are rejected").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+
+
+def _iso_date_only(value: Any) -> Any:
+    # Lax pydantic would take 0 or 1.7e9 as a date; the contract says YYYY-MM-DD.
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+ShortText = Annotated[str, StringConstraints(max_length=500)]
+
+
+class Strict(BaseModel):
+    """Base for every event body: unknown fields refused, values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+BodyRegion = Literal[
+    "low_back",
+    "neck_upper_back",
+    "knee_leg",
+    "shoulder",
+    "forearm_wrist_hand",
+    "ankle_foot",
+    "burns",
+    "carpal_tunnel",
+    "elbow",
+    "eye",
+    "head_trauma",
+    "headaches",
+    "hernia",
+    "hip_pelvis",
+    "mental_illness",
+    "chronic_pain",
+    "other",
+]
+ReferralSource = Literal["physician", "case_manager", "court_order", "other"]
+EvaluationDomain = Literal[
+    "musculoskeletal",
+    "cardiovascular",
+    "vocational",
+    "attitudinal_motivational",
+    "behavioral",
+    "cognitive",
+    "functional_work_capacity",
+    "safety",
+    "accommodation",
+]
+DischargeReason = Literal[
+    "goals_met",
+    "return_to_work_ready",
+    "plateau",
+    "medical_condition_changed",
+    "non_compliance",
+]
+Measures = dict[ShortText, float]
+
+
+class Worker(Strict):
+    worker_id: ShortText
+    name: ShortText = ""
+    employer: ShortText = ""
+    job_title: ShortText = ""
+    work_history: Text | list[Any] = ""
+
+
+class Claim(Strict):
+    claim_number: ShortText
+    injury_date: IsoDate | None = None
+    body_region: BodyRegion
+    compensable_injury_reported: bool
+
+
+class Prescription(Strict):
+    prescriber: ShortText = ""
+    prescribed_on: IsoDate | None = None
+
+
+class Referral(Strict):
+    source: ReferralSource
+    referred_by: ShortText = ""
+    physician_referral_id: ShortText | None = None
+    prescription: Prescription | None = None
+
+
+class ProgramReferred(Strict):
+    worker: Worker
+    claim: Claim
+    referral: Referral
+    provider_id: ShortText
+    policy: ShortText | None = None
+    time_zone: ShortText | None = None
+
+
+class AdmissionCriteria(Strict):
+    potential_to_benefit: bool = False
+    function_interferes_with_work: bool = False
+    return_to_work_plan: bool = False
+    psychosocial_barriers: bool = False
+    no_prohibiting_condition: bool = False
+    informed_consent: bool = False
+
+
+class ProgramAdmitted(Strict):
+    criteria: AdmissionCriteria
+    targeted_job: ShortText = ""
+
+
+class Clinician(Strict):
+    name: ShortText = ""
+    discipline: ShortText = ""
+    license_number: ShortText | None = None
+
+    @property
+    def licensed(self) -> bool:
+        return bool(self.license_number and self.license_number.strip())
+
+
+class InitialEvaluationDocumented(Strict):
+    evaluator: Clinician
+    domains: list[EvaluationDomain] = Field(default_factory=list, max_length=50)
+    measures: Measures = Field(default_factory=dict)
+    goals: list[ShortText] = Field(default_factory=list, max_length=200)
+    documented_on: IsoDate | None = None
+
+
+class AncillaryMinutes(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    m97110: int = Field(default=0, ge=0, le=1440, alias="97110")
+    m97530: int = Field(default=0, ge=0, le=1440, alias="97530")
+    m97112: int = Field(default=0, ge=0, le=1440, alias="97112")
+
+    @property
+    def total(self) -> int:
+        return self.m97110 + self.m97530 + self.m97112
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# Hours are exact decimals inside, JSON numbers outside (API.md).
+Hours = Annotated[
+    Decimal,
+    Field(gt=0, le=24, decimal_places=2, allow_inf_nan=False),
+    PlainSerializer(_number, return_type=float, when_used="json"),
+]
+
+
+class SessionLogged(Strict):
+    hours: Hours
+    provider: Clinician
+    activities: list[ShortText] = Field(default_factory=list, max_length=100)
+    ancillary_minutes: AncillaryMinutes = Field(default_factory=AncillaryMinutes)
+    # A session whose body says nothing about documentation is taken as
+    # documented: the finding is for a session the clinic says was not.
+    documented: bool = True
+
+
+class AbsenceRecorded(Strict):
+    excused: bool = False
+    reason: Text = ""
+
+
+class TardinessRecorded(Strict):
+    minutes_late: int = Field(ge=0, le=1440)
+
+
+class ProgressReEvaluated(Strict):
+    goals_met: bool = False
+    return_to_work_ready: bool = False
+    plateau: bool = False
+    appropriate_to_continue: bool = True
+    measures: Measures = Field(default_factory=dict)
+
+
+class StaffConferenceHeld(Strict):
+    attendees: list[ShortText] = Field(default_factory=list, max_length=100)
+    notes: Text = ""
+
+
+class MedicalConditionChanged(Strict):
+    description: Text = ""
+    prohibits_participation: bool = False
+
+
+class ProgramDischarged(Strict):
+    reason: DischargeReason
+    outcome: Text = ""
+    recommendations: Text = ""
+
+
+class DischargeReportFiled(Strict):
+    demographics: Text = ""
+    work_history: Text = ""
+    indications: Text = ""
+    interventions: Text = ""
+    outcomes: Text = ""
+    recommendations: Text = ""
+
+
+class RepeatProgramApproved(Strict):
+    reviewer: ShortText = ""
+    rationale: Text = ""
+
+
+class EntryRetracted(Strict):
+    target_event_id: UUID
+    reason: Text = ""
+
+
+EVENT_MODELS: dict[str, type[Strict]] = {
+    cls.__name__: cls
+    for cls in (
+        ProgramReferred,
+        ProgramAdmitted,
+        InitialEvaluationDocumented,
+        SessionLogged,
+        AbsenceRecorded,
+        TardinessRecorded,
+        ProgressReEvaluated,
+        StaffConferenceHeld,
+        MedicalConditionChanged,
+        ProgramDischarged,
+        DischargeReportFiled,
+        RepeatProgramApproved,
+        EntryRetracted,
+    )
+}
+EventType = Literal[
+    "ProgramReferred",
+    "ProgramAdmitted",
+    "InitialEvaluationDocumented",
+    "SessionLogged",
+    "AbsenceRecorded",
+    "TardinessRecorded",
+    "ProgressReEvaluated",
+    "StaffConferenceHeld",
+    "MedicalConditionChanged",
+    "ProgramDischarged",
+    "DischargeReportFiled",
+    "RepeatProgramApproved",
+    "EntryRetracted",
+]
+
+
+def dump_data(model: BaseModel) -> dict[str, Any]:
+    """The canonical JSON form of an event body, as stored and hashed."""
+    return model.model_dump(mode="json", by_alias=True)

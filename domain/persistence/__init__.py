@@ -1,0 +1,40 @@
+"""Storage extensions: the event recorders with the tracker's own index.
+
+Beside the library's stored events, each recorder keeps `wht_event_index`: one
+row per event, written in the same transaction as the event. It holds what
+the tracker must find without reading whole trails: the idempotency key
+(`event_id`, unique) with the body's digest and the original result, the
+record time (for `known_at` cuts by index) and the physician referral id (for
+COV-1 across programs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    event_id: str
+    program_id: UUID
+    version: int
+    recorded_at: datetime
+    type: str
+    body_sha: str
+    referral_key: str | None
+    result: str  # the JSON the ingest answered with, returned again on a retry
+
+
+class IndexedRecorder(Protocol):
+    def find_event(self, event_id: str) -> IndexRow | None: ...
+
+    def version_known_at(self, program_id: UUID, known_at: datetime) -> int | None: ...
+
+    def programs_with_referral(
+        self, referral_key: str, known_at: datetime
+    ) -> list[tuple[UUID, datetime]]: ...
+
+    def program_ids(self, known_at: datetime) -> list[UUID]: ...

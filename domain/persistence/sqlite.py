@@ -1,0 +1,98 @@
+"""SQLite: the library's application recorder plus the tracker's event index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+
+from domain.persistence import IndexRow
+
+COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
+
+
+def _instant(value: datetime) -> str:
+    # One fixed spelling in UTC, so that text order is time order.
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS wht_event_index ("
+            "event_id TEXT PRIMARY KEY, program_id TEXT NOT NULL, "
+            "version INTEGER NOT NULL, recorded_at TEXT NOT NULL, type TEXT NOT NULL, "
+            "body_sha TEXT NOT NULL, referral_key TEXT, result TEXT NOT NULL, "
+            "notification_id INTEGER)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS wht_event_index_program_time "
+            "ON wht_event_index (program_id, recorded_at, version)",
+            "CREATE INDEX IF NOT EXISTS wht_event_index_referral "
+            "ON wht_event_index (referral_key) WHERE referral_key IS NOT NULL",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        rows: dict[tuple[UUID, int], IndexRow] = kwargs.get("index_rows") or {}
+        if rows:
+            params = []
+            for stored, notification_id in zip(stored_events, notification_ids or [], strict=True):
+                row = rows[(UUID(str(stored.originator_id)), stored.originator_version)]
+                params.append(
+                    (
+                        row.event_id, row.program_id.hex, row.version, _instant(row.recorded_at),
+                        row.type, row.body_sha, row.referral_key, row.result, notification_id,
+                    )
+                )
+            c.executemany(
+                f"INSERT INTO wht_event_index ({COLUMNS}, notification_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params,
+            )
+        return notification_ids
+
+    def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return list(c.fetchall())
+
+    def find_event(self, event_id: str) -> IndexRow | None:
+        rows = self._select(f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = ?", (event_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return IndexRow(
+            event_id=r[0], program_id=UUID(r[1]), version=r[2],
+            recorded_at=datetime.fromisoformat(r[3]), type=r[4], body_sha=r[5],
+            referral_key=r[6], result=r[7],
+        )
+
+    def version_known_at(self, program_id: UUID, known_at: datetime) -> int | None:
+        rows = self._select(
+            "SELECT MAX(version) FROM wht_event_index WHERE program_id = ? AND recorded_at <= ?",
+            (program_id.hex, _instant(known_at)),
+        )
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    def programs_with_referral(
+        self, referral_key: str, known_at: datetime
+    ) -> list[tuple[UUID, datetime]]:
+        rows = self._select(
+            "SELECT program_id, MIN(recorded_at) FROM wht_event_index "
+            "WHERE referral_key = ? AND recorded_at <= ? GROUP BY program_id",
+            (referral_key, _instant(known_at)),
+        )
+        return [(UUID(r[0]), datetime.fromisoformat(r[1])) for r in rows]
+
+    def program_ids(self, known_at: datetime) -> list[UUID]:
+        rows = self._select(
+            "SELECT DISTINCT program_id FROM wht_event_index WHERE version = 1 AND recorded_at <= ?",
+            (_instant(known_at),),
+        )
+        return [UUID(r[0]) for r in rows]

@@ -1,0 +1,215 @@
+"""The program aggregate: one event-sourced trail per work hardening program.
+
+The aggregate decides only what can be recorded (DOMAIN.md, principle 1): a
+second referral, admission or discharge, and retractions of nothing. Whether
+a fact complies with the policy is derived later, from the trail, in
+`projections/`. Every event carries the SHA-256 of its canonical form chained
+to its predecessor's, so that any change to the stored trail shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import (
+    AlreadyRetracted,
+    ProgramAlreadyAdmitted,
+    ProgramAlreadyDischarged,
+    ProgramAlreadyReferred,
+    RetractionTargetNotFound,
+)
+from domain.events import EVENT_MODELS
+from domain.facts import Fact
+
+GENESIS_HASH = "0" * 64
+SINGLETONS = {
+    "ProgramReferred": ProgramAlreadyReferred,
+    "ProgramAdmitted": ProgramAlreadyAdmitted,
+    "ProgramDischarged": ProgramAlreadyDischarged,
+}
+
+
+def format_instant(instant: datetime) -> str:
+    """RFC 3339 in UTC with microseconds: one spelling, so it hashes and sorts."""
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    program_id: UUID,
+    version: int,
+    event_type: str,
+    event_id: str,
+    occurred_on: str,
+    recorded_at: datetime,
+    data: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """SHA-256 of an event's canonical JSON form, including its predecessor's hash."""
+    canonical = json.dumps(
+        {
+            "program_id": str(program_id),
+            "version": version,
+            "type": event_type,
+            "event_id": event_id,
+            "occurred_on": occurred_on,
+            "recorded_at": format_instant(recorded_at),
+            "data": data,
+            "prev_hash": prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Program(Aggregate):
+    """A work hardening program, from referral to discharge report."""
+
+    class Recorded(Aggregate.Event):
+        """Base of every program event: the fact as the provider sent it."""
+
+        type: str
+        event_id: str
+        occurred_on: str
+        data: dict[str, Any]
+        prev_hash: str
+        hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.take(self)
+
+    class Referred(Aggregate.Created):
+        """ProgramReferred: the event that opens a program's trail."""
+
+        type: str
+        event_id: str
+        occurred_on: str
+        data: dict[str, Any]
+        prev_hash: str
+        hash: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.take(self)
+
+    def __init__(self) -> None:
+        self.trail: list[Fact] = []
+        self.active: dict[str, str] = {}  # event_id -> type, not retracted
+        self.retracted: set[str] = set()
+        self.last_hash = GENESIS_HASH
+
+    # -- state changes (they run again on every replay: no checks here) --
+
+    def take(self, event: Any) -> None:
+        model = EVENT_MODELS[event.type].model_validate(event.data)
+        self.trail.append(
+            Fact(
+                version=event.originator_version,
+                event_id=event.event_id,
+                type=event.type,
+                occurred_on=date.fromisoformat(event.occurred_on),
+                recorded_at=event.timestamp,
+                data=model,
+                hash=event.hash,
+                prev_hash=event.prev_hash,
+            )
+        )
+        if event.type == "EntryRetracted":
+            target = str(event.data["target_event_id"])
+            self.active.pop(target, None)
+            self.retracted.add(target)
+        else:
+            self.active[event.event_id] = event.type
+        self.last_hash = event.hash
+
+    # -- commands --
+
+    @classmethod
+    def refer(
+        cls,
+        program_id: UUID,
+        event_id: str,
+        occurred_on: date,
+        data: dict[str, Any],
+        recorded_at: datetime,
+    ) -> Program:
+        """Open a program with its referral."""
+        digest = event_hash(
+            program_id, 1, "ProgramReferred", event_id, occurred_on.isoformat(),
+            recorded_at, data, GENESIS_HASH,
+        )
+        return cls._create(
+            cls.Referred,
+            id=program_id,
+            timestamp=recorded_at,
+            type="ProgramReferred",
+            event_id=event_id,
+            occurred_on=occurred_on.isoformat(),
+            data=data,
+            prev_hash=GENESIS_HASH,
+            hash=digest,
+        )
+
+    def record(
+        self,
+        event_type: str,
+        event_id: str,
+        occurred_on: date,
+        data: dict[str, Any],
+        recorded_at: datetime,
+    ) -> None:
+        """Append a fact, refusing only what cannot be a fact (DOMAIN.md, principle 1)."""
+        self.check(event_type, data)
+        version = self.version + 1
+        digest = event_hash(
+            self.id, version, event_type, event_id, occurred_on.isoformat(),
+            recorded_at, data, self.last_hash,
+        )
+        self.trigger_event(
+            self.Recorded,
+            timestamp=recorded_at,
+            type=event_type,
+            event_id=event_id,
+            occurred_on=occurred_on.isoformat(),
+            data=data,
+            prev_hash=self.last_hash,
+            hash=digest,
+        )
+
+    def check(self, event_type: str, data: dict[str, Any]) -> None:
+        """Raise the domain error for an event this program cannot take."""
+        refusal = SINGLETONS.get(event_type)
+        if refusal is not None and event_type in self.active.values():
+            existing = next(k for k, v in self.active.items() if v == event_type)
+            raise refusal(
+                f"Program {self.id} already has a {event_type} (event {existing}). "
+                "To correct it, retract that entry with EntryRetracted, then post the right one.",
+                existing_event_id=existing,
+            )
+        if event_type == "EntryRetracted":
+            target = str(data["target_event_id"])
+            if target in self.retracted:
+                raise AlreadyRetracted(f"Event {target} is already retracted.")
+            if target not in self.active:
+                if any(f.event_id == target for f in self.trail):
+                    raise RetractionTargetNotFound(
+                        f"Event {target} is a retraction; a retraction cannot be retracted. "
+                        "Post the entry again instead."
+                    )
+                raise RetractionTargetNotFound(
+                    f"Program {self.id} has no event {target} to retract."
+                )
+
+    @property
+    def referral(self) -> Fact | None:
+        """The referral in force: the latest ProgramReferred not retracted."""
+        for fact in reversed(self.trail):
+            if fact.type == "ProgramReferred" and fact.event_id in self.active:
+                return fact
+        return None
