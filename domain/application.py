@@ -94,7 +94,10 @@ class Tracker(Application[UUID]):
 
     def ingest(self, program_id: UUID, event: NewEvent) -> Receipt:
         """Record one event (idempotent by event_id); answer as API.md's 201/200."""
-        return self.ingest_batch([(program_id, event)])[0]
+        try:
+            return self.ingest_batch([(program_id, event)])[0]
+        except BatchRejected as rejected:
+            raise rejected.items[0]["error"] from None
 
     def ingest_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
         """Record events across programs all or nothing, in one transaction."""
@@ -141,7 +144,8 @@ class Tracker(Application[UUID]):
                 failures.append({"index": index, "error": error})
                 receipts.append(None)
         if failures:
-            invalid = any(isinstance(f["error"], InvalidEvent) for f in failures)
+            invalid = any(isinstance(f["error"], (InvalidEvent, ProgramNotFound))
+                          for f in failures)
             raise BatchRejected(
                 f"{len(failures)} of {len(items)} events were refused; nothing was stored.",
                 failures,
