@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from fastapi import FastAPI
 
-from api import problems
-from api.routers import ingest, policies, programs
+from api import problems, routers
 from domain.application import Tracker
+
+
+def router_modules() -> list[str]:
+    """Every module in api/routers that defines a `router`, in name order."""
+    return sorted(m.name for m in pkgutil.iter_modules(routers.__path__))
 
 
 def create_app(tracker: Tracker) -> FastAPI:
@@ -18,9 +25,10 @@ def create_app(tracker: Tracker) -> FastAPI:
     )
     app.state.tracker = tracker
     problems.install(app)
-    app.include_router(ingest.router)
-    app.include_router(programs.router)
-    app.include_router(policies.router)
+    for name in router_modules():
+        module = importlib.import_module(f"api.routers.{name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

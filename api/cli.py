@@ -61,6 +61,21 @@ def demo() -> None:
         )
 
 
+def _register_commands() -> None:
+    """Commands live one module each in api/commands; each has `register(cli)`."""
+    import importlib
+    import pkgutil
+
+    from api import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"api.commands.{info.name}")
+        module.register(cli)
+
+
+_register_commands()
+
+
 def main() -> None:
     try:
         cli()

@@ -1,0 +1,1 @@
+"""One module per group of `wht` commands; each defines `register(cli: typer.Typer)`."""
