@@ -175,7 +175,7 @@ def _number(value: Decimal) -> int | float:
 Hours = Annotated[
     Decimal,
     Field(gt=0, le=24, decimal_places=2, allow_inf_nan=False),
-    PlainSerializer(_number, return_type=float, when_used="json"),
+    PlainSerializer(_number, return_type=int | float, when_used="json"),
 ]
 
 
