@@ -8,6 +8,7 @@ import pkgutil
 from fastapi import FastAPI
 
 from api import problems, routers
+from api.limits import BodySizeLimit
 from domain.application import Tracker
 
 
@@ -25,6 +26,7 @@ def create_app(tracker: Tracker) -> FastAPI:
     )
     app.state.tracker = tracker
     problems.install(app)
+    app.add_middleware(BodySizeLimit)
     for name in router_modules():
         module = importlib.import_module(f"api.routers.{name}")
         if hasattr(module, "router"):

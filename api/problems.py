@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
 from domain.errors import BatchRejected, Conflict, InvalidEvent, NotFound, TrackerError
 
 log = logging.getLogger("wht")
@@ -17,10 +19,11 @@ PROBLEM = "application/problem+json"
 STATUS = {NotFound: 404, Conflict: 409, InvalidEvent: 422}
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
     body = {"type": f"https://wht.example/problems/{status}", "title": title, "status": status,
             "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def status_of(error: TrackerError) -> int:
@@ -71,6 +74,15 @@ def install(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
         return problem(error.status_code, titles.get(error.status_code, "Error"),
                        str(error.detail))
+
+    @app.exception_handler(PersistenceError)
+    async def store_unavailable(_: Request, error: PersistenceError) -> JSONResponse:
+        if isinstance(error, IntegrityError):  # a race the service could not settle
+            return problem(409, "Conflict", "Another write got there first; read and resend.")
+        log.warning("store unavailable: %s", error)
+        return problem(503, "Store unavailable", "The event store cannot be reached or written "
+                       "just now; nothing was stored by this request. Retry shortly.",
+                       headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
