@@ -1,0 +1,148 @@
+"""Assess one program against its policy pack: figures, findings, billing.
+
+`assess` is the one pure function the application, the read models and the
+audit replay call. Given the same facts, pack and dates it returns the same
+`Assessment`, whatever order the facts come in (bar which `ProgramReferred`
+is the referral: the first one remaining).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from domain.facts import Fact
+from domain.policy import PolicyPack
+from projections.calendar import week_number
+from projections.model import (
+    VIOLATION,
+    Assessment,
+    BillingDay,
+    BillingLine,
+    Finding,
+)
+from projections.record import ProgramRecord, build_record
+from projections.rules.admission import admission_findings
+from projections.rules.attendance import attendance, non_compliance_findings
+from projections.rules.coding import billing_days, coding_findings
+from projections.rules.coverage import (
+    day_ledger,
+    policy_in_force_findings,
+    reimbursable_hours,
+    reimbursement_findings,
+    repeat_program_findings,
+)
+from projections.rules.discharge import discharge_reason_findings, discharge_reasons
+from projections.rules.evaluation import (
+    evaluation_content_findings,
+    evaluation_timeliness_findings,
+    reevaluation_findings,
+)
+from projections.rules.referral import referral_findings
+from projections.rules.report import report_findings
+from projections.rules.selection import selection_findings
+from projections.rules.sessions import (
+    documentation_findings,
+    frequency_findings,
+    provider_findings,
+)
+
+__all__ = ["Assessment", "BillingDay", "BillingLine", "Finding", "assess"]
+
+
+def assess(
+    facts: Sequence[Fact],
+    pack: PolicyPack,
+    as_of: date,
+    *,
+    pack_in_force: bool = True,
+    earlier_programs_same_referral: Sequence[str] = (),
+) -> Assessment:
+    """Is this program compliant as of `as_of`, what is reimbursable, is it due for discharge?
+
+    `facts` are the program's events recorded by some instant, in record
+    order, retractions included. Retracted facts and facts that occurred
+    after `as_of` are left out; everything is derived from the rest.
+    `pack_in_force` False adds `policy_not_in_force`; ids in
+    `earlier_programs_same_referral` (other programs on the same physician
+    referral, referred earlier) call for a `RepeatProgramApproved` (COV-1).
+    """
+    record = build_record(facts, as_of)
+    ledger = day_ledger(record, pack)
+    counts = attendance(record, pack)
+    reasons = discharge_reasons(record, pack, counts)
+    findings = [
+        *policy_in_force_findings(record, pack, pack_in_force),
+        *referral_findings(record, pack),
+        *selection_findings(record, pack),
+        *repeat_program_findings(record, earlier_programs_same_referral),
+        *admission_findings(record, pack),
+        *evaluation_content_findings(record, pack),
+        *evaluation_timeliness_findings(record, pack),
+        *reevaluation_findings(record, pack),
+        *documentation_findings(record, pack),
+        *provider_findings(record, pack),
+        *frequency_findings(record, pack),
+        *reimbursement_findings(record, pack, ledger),
+        *coding_findings(record, pack, ledger),
+        *non_compliance_findings(counts, pack),
+        *discharge_reason_findings(record, pack, counts),
+        *report_findings(record, pack),
+    ]
+    return Assessment(
+        status=_status(record),
+        policy=pack.id,
+        as_of=as_of,
+        admitted_on=record.admitted_on,
+        discharged_on=record.discharged_on,
+        weeks_used=_weeks_used(record),
+        days_attended=len(ledger.day_hours),
+        total_hours=sum(ledger.day_hours.values(), Decimal(0)),
+        reimbursable_hours=reimbursable_hours(ledger, pack),
+        unexcused_absences=counts.unexcused_absences,
+        excused_absences=counts.excused_absences,
+        tardy_days=counts.tardy_days,
+        absence_equivalents=counts.absence_equivalents,
+        discharge_eligible=bool(reasons),
+        discharge_reasons=reasons,
+        findings=merge_findings(findings),
+        billing=billing_days(ledger, pack),
+    )
+
+
+def _status(record: ProgramRecord) -> str:
+    if record.discharge is not None:
+        return "discharged"
+    if record.admission is not None:
+        return "admitted"
+    return "referred"
+
+
+def _weeks_used(record: ProgramRecord) -> int:
+    if record.admitted_on is None:
+        return 0
+    return max(0, week_number(record.admitted_on, record.window_end))
+
+
+def merge_findings(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Findings sorted by (occurred_on, code, clause), one per key.
+
+    `Finding.key()` is how two assessments are diffed, so it must be unique:
+    findings sharing a key (two undocumented sessions on one day, an
+    unlicensed evaluator and session on the same day) become one, the worse
+    severity, their messages joined.
+    """
+    merged: dict[tuple[str, str, date], Finding] = {}
+    for finding in findings:
+        key = finding.key()
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = finding
+            continue
+        severity = VIOLATION if VIOLATION in (seen.severity, finding.severity) else seen.severity
+        message = seen.message
+        if finding.message not in message:
+            message = f"{message} {finding.message}"
+        merged[key] = Finding(seen.code, seen.clause, severity, seen.occurred_on, message)
+    return tuple(sorted(merged.values(), key=lambda f: (f.occurred_on, f.code, f.clause)))

@@ -1,0 +1,89 @@
+"""Coding (COD-1, COD-2): how a reimbursable day becomes CPT units.
+
+Policy 481, "Coding Information": 97545 for the initial 2 hours, 97546 for
+each additional hour (COD-1); 97110, 97530 and 97112 may be billed with
+97545 only when their aggregate time is under one hour (COD-2). Past the
+last whole additional hour, one more unit is billed when the remainder
+reaches the CPT midpoint (the pack's `midpoint_minutes`, 31 by default).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal
+
+from domain.policy import Billing, PolicyPack
+from projections.model import BillingDay, BillingLine, Finding, format_hours, violation, warning
+from projections.record import ProgramRecord
+from projections.rules.coverage import DayLedger
+
+MINUTES_PER_HOUR = 60  # a unit conversion, not a policy number
+
+
+def billing_lines(billable_hours: Decimal, billing: Billing) -> tuple[BillingLine, ...]:
+    """CPT lines for one day's billable (already capped) hours; none under the initial block.
+
+    Exact Decimal minutes, so 2.5 hours leaves 30 minutes (no extra unit) and
+    2.52 hours leaves 31.2 minutes (one extra unit).
+    """
+    if billable_hours < billing.initial_hours:
+        return ()
+    extra_minutes = (billable_hours - billing.initial_hours) * MINUTES_PER_HOUR
+    unit = Decimal(billing.additional_unit_minutes)
+    whole_units = int((extra_minutes / unit).to_integral_value(rounding=ROUND_FLOOR))
+    remainder = extra_minutes - whole_units * unit
+    units = whole_units + (1 if remainder >= billing.midpoint_minutes else 0)
+    lines = [BillingLine(billing.initial_code, 1)]
+    if units > 0:
+        lines.append(BillingLine(billing.additional_code, units))
+    return tuple(lines)
+
+
+def billing_days(ledger: DayLedger, pack: PolicyPack) -> tuple[BillingDay, ...]:
+    """One billed day per reimbursable date with lines, by date (hours capped per day)."""
+    cap = pack.limits.max_hours_per_day
+    days: list[BillingDay] = []
+    for day in ledger.reimbursable:
+        billable = min(ledger.day_hours[day], cap)
+        lines = billing_lines(billable, pack.billing)
+        if lines:
+            days.append(BillingDay(day, billable, lines))
+    return tuple(days)
+
+
+def coding_findings(record: ProgramRecord, pack: PolicyPack, ledger: DayLedger) -> list[Finding]:
+    """Days too short for the initial code (COD-1) and days whose ancillary
+    minutes reach the limit (COD-2)."""
+    billing = pack.billing
+    findings: list[Finding] = []
+    for day, hours in ledger.day_hours.items():
+        if hours < billing.initial_hours:
+            findings.append(
+                warning(
+                    "session_under_two_hours",
+                    "COD-1",
+                    day,
+                    f"Only {format_hours(hours)} hours attended on {day}; {billing.initial_code} "
+                    f"needs the initial {format_hours(billing.initial_hours)} hours, so nothing "
+                    "is billed that day (COD-1).",
+                )
+            )
+    ancillary: dict[date, int] = {}
+    for session in record.sessions:
+        ancillary[session.occurred_on] = (
+            ancillary.get(session.occurred_on, 0) + session.body.ancillary_minutes.total
+        )
+    codes = ", ".join(billing.ancillary_codes)
+    for on, minutes in sorted(ancillary.items()):
+        if minutes >= billing.ancillary_limit_minutes:
+            findings.append(
+                violation(
+                    "ancillary_time_over_limit",
+                    "COD-2",
+                    on,
+                    f"{minutes} minutes of {codes} logged on {on}; these codes may be billed "
+                    f"with {billing.initial_code} only when their total is under "
+                    f"{billing.ancillary_limit_minutes} minutes (COD-2).",
+                )
+            )
+    return findings

@@ -1,0 +1,160 @@
+"""Coverage (COV-1, COV-2) and the policy's history (HIST-1).
+
+COV-2: "reimbursed for up to 8 hours per day for up to 5 days per week for a
+maximum of 8 weeks" (numbers from the pack). Every attended date is sorted
+into exactly one of: reimbursable, over the weekly day cap, beyond the last
+covered week, or outside the program (before admission, after discharge).
+COV-1: one program per physician referral unless individually reviewed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.policy import PolicyPack
+from projections.calendar import week_last_day, week_number
+from projections.model import Finding, format_hours, violation
+from projections.record import ProgramRecord
+
+
+@dataclass(frozen=True)
+class DayLedger:
+    """Each attended date's hours, and which COV-2 bucket the date falls in."""
+
+    day_hours: dict[date, Decimal]
+    reimbursable: tuple[date, ...]
+    over_weekly_cap: tuple[date, ...]
+    beyond_max_weeks: tuple[date, ...]
+    outside_program: tuple[date, ...]
+
+
+def day_ledger(record: ProgramRecord, pack: PolicyPack) -> DayLedger:
+    """Sort the attended dates into COV-2's buckets (see the module docstring)."""
+    hours = record.day_hours()
+    limits = pack.limits
+    reimbursable: list[date] = []
+    over_cap: list[date] = []
+    beyond: list[date] = []
+    outside: list[date] = []
+    attended_in_week: dict[int, int] = {}
+    start = record.admitted_on
+    for day in hours:  # in date order, so "the first N days of a week" is well defined
+        if start is None or not record.in_program(day):
+            outside.append(day)
+            continue
+        week = week_number(start, day)
+        if week > limits.max_weeks:
+            beyond.append(day)
+            continue
+        attended_in_week[week] = attended_in_week.get(week, 0) + 1
+        if attended_in_week[week] > limits.max_days_per_week:
+            over_cap.append(day)
+        else:
+            reimbursable.append(day)
+    return DayLedger(hours, tuple(reimbursable), tuple(over_cap), tuple(beyond), tuple(outside))
+
+
+def reimbursable_hours(ledger: DayLedger, pack: PolicyPack) -> Decimal:
+    """Sum over reimbursable days of the day's hours, capped per day (COV-2)."""
+    cap = pack.limits.max_hours_per_day
+    return sum((min(ledger.day_hours[day], cap) for day in ledger.reimbursable), Decimal(0))
+
+
+def reimbursement_findings(
+    record: ProgramRecord, pack: PolicyPack, ledger: DayLedger
+) -> list[Finding]:
+    """Days over the hour cap, days over the weekly day cap, days past the last
+    covered week and days outside the program (COV-2)."""
+    limits = pack.limits
+    cap = limits.max_hours_per_day
+    findings: list[Finding] = []
+    for day, hours in ledger.day_hours.items():
+        if hours > cap:
+            findings.append(
+                violation(
+                    "daily_hours_over_cap",
+                    "COV-2",
+                    day,
+                    f"Logged {format_hours(hours)} hours on {day}; policy reimburses up to "
+                    f"{format_hours(cap)} hours a day (COV-2).",
+                )
+            )
+    start = record.admitted_on
+    for day in ledger.over_weekly_cap:
+        week = week_number(start, day) if start else 0
+        findings.append(
+            violation(
+                "weekly_days_over_cap",
+                "COV-2",
+                day,
+                f"{day} is an attended day beyond the {limits.max_days_per_week} a week the "
+                f"policy reimburses (program week {week}) (COV-2).",
+            )
+        )
+    for day in ledger.beyond_max_weeks:
+        last = week_last_day(start, limits.max_weeks) if start else day
+        findings.append(
+            violation(
+                "beyond_max_weeks",
+                "COV-2",
+                day,
+                f"Session on {day} falls after week {limits.max_weeks}, the last covered "
+                f"program week (it ended {last}) (COV-2).",
+            )
+        )
+    for day in ledger.outside_program:
+        findings.append(violation("session_outside_program", "COV-2", day, _outside(record, day)))
+    return findings
+
+
+def _outside(record: ProgramRecord, day: date) -> str:
+    if record.admitted_on is None:
+        why = "the client has not been admitted"
+    elif day < record.admitted_on:
+        why = f"it is before admission on {record.admitted_on}"
+    else:
+        why = f"it is after discharge on {record.discharged_on}"
+    return f"Session on {day} is outside the program: {why} (COV-2)."
+
+
+def repeat_program_findings(
+    record: ProgramRecord, earlier_programs_same_referral: Sequence[str]
+) -> list[Finding]:
+    """A second program on one physician referral without an individual review (COV-1)."""
+    if record.referral is None or not earlier_programs_same_referral:
+        return []
+    if record.repeat_approvals:
+        return []
+    referral_id = record.referral.body.referral.physician_referral_id or "(none)"
+    others = ", ".join(sorted(earlier_programs_same_referral))
+    return [
+        violation(
+            "repeat_program_without_review",
+            "COV-1",
+            record.referral.occurred_on,
+            f"Physician referral {referral_id} already had a program ({others}); a repeat "
+            "program needs an individual review, and none is recorded (COV-1).",
+        )
+    ]
+
+
+def policy_in_force_findings(
+    record: ProgramRecord, pack: PolicyPack, pack_in_force: bool
+) -> list[Finding]:
+    """A referral dated when the pack was not in force (its history, HIST-1)."""
+    if pack_in_force or record.referral is None:
+        return []
+    on = record.referral.occurred_on
+    periods = "; ".join(f"{p.start} to {p.end if p.end else 'now'}" for p in pack.effective_periods)
+    return [
+        violation(
+            "policy_not_in_force",
+            "HIST-1",
+            on,
+            f"Referral dated {on} falls when policy {pack.id} was not in force "
+            f"(in force {periods}) (HIST-1).",
+        )
+    ]

@@ -1,0 +1,98 @@
+"""Discharge criteria (DIS-1..DIS-5) and coverage exhaustion.
+
+Policy 481, "Discharge Criteria": goals met (1), return-to-work readiness
+(2), plateau / maximum medical improvement (3), change in medical condition
+(4), non-compliance (5). `coverage_exhausted` is COV-2's end: D is past the
+last day of the last covered week.
+"""
+
+from __future__ import annotations
+
+from domain.events import ProgressReEvaluated
+from domain.policy import PolicyPack
+from projections.calendar import week_last_day
+from projections.model import Finding, warning
+from projections.record import Entry, ProgramRecord
+from projections.rules.attendance import Attendance
+
+REASON_CLAUSES: dict[str, str] = {
+    "goals_met": "DIS-1",
+    "return_to_work_ready": "DIS-2",
+    "plateau": "DIS-3",
+    "medical_condition_changed": "DIS-4",
+    "non_compliance": "DIS-5",
+}
+# Reasons a re-evaluation states, as its boolean field of the same name.
+REEVALUATION_REASONS = ("goals_met", "return_to_work_ready", "plateau")
+REASON_WORDS: dict[str, str] = {
+    "goals_met": "goals met",
+    "return_to_work_ready": "ready to return to work",
+    "plateau": "a plateau in progress",
+    "medical_condition_changed": "a change in medical condition",
+    "non_compliance": "non-compliance",
+}
+
+
+def _says(reevaluation: Entry[ProgressReEvaluated] | None, reason: str) -> bool:
+    return reevaluation is not None and bool(getattr(reevaluation.body, reason))
+
+
+def discharge_reasons(
+    record: ProgramRecord, pack: PolicyPack, counts: Attendance
+) -> tuple[str, ...]:
+    """Why the client may be discharged as of D, in DIS order, then coverage_exhausted."""
+    latest = record.reevaluations[-1] if record.reevaluations else None
+    reasons = [reason for reason in REEVALUATION_REASONS if _says(latest, reason)]
+    if record.medical_changes:
+        reasons.append("medical_condition_changed")
+    if counts.non_compliant:
+        reasons.append("non_compliance")
+    start = record.admitted_on
+    if start is not None and record.as_of > week_last_day(start, pack.limits.max_weeks):
+        reasons.append("coverage_exhausted")
+    return tuple(reasons)
+
+
+def discharge_reason_findings(
+    record: ProgramRecord, pack: PolicyPack, counts: Attendance
+) -> list[Finding]:
+    """A discharge whose stated reason the record does not show (DIS-1..DIS-5).
+
+    Judged on the facts on or before the discharge date.
+    """
+    discharge = record.discharge
+    if discharge is None:
+        return []
+    on = discharge.occurred_on
+    reason = discharge.body.reason
+    if reason in REEVALUATION_REASONS:
+        before = [r for r in record.reevaluations if r.occurred_on <= on]
+        latest = before[-1] if before else None
+        if _says(latest, reason):
+            return []
+        shown = (
+            f"the latest re-evaluation ({latest.occurred_on}) does not say so"
+            if latest
+            else "no progress re-evaluation is on record"
+        )
+    elif reason == "medical_condition_changed":
+        if any(change.occurred_on <= on for change in record.medical_changes):
+            return []
+        shown = "no change in medical condition is on record"
+    else:
+        at = counts.up_to(on)
+        if at.non_compliant:
+            return []
+        shown = (
+            f"absence equivalents by then were {at.absence_equivalents}, not over the "
+            f"{pack.limits.max_unexcused_absences} allowed"
+        )
+    clause = REASON_CLAUSES[reason]
+    return [
+        warning(
+            "discharge_reason_unsupported",
+            clause,
+            on,
+            f"Discharged on {on} for {REASON_WORDS[reason]}, but {shown} ({clause}).",
+        )
+    ]

@@ -1,0 +1,53 @@
+"""Referral criteria (REF-1, REF-2, REF-3): what a referral must carry.
+
+Policy 481, "Referral Criteria": a compensable injury appropriately reported
+(REF-1); a recommendation by a physician, case manager, court order or other
+appropriate party (REF-2); a physician's prescription (REF-3).
+"""
+
+from __future__ import annotations
+
+from domain.policy import PolicyPack
+from projections.model import Finding, violation
+from projections.record import ProgramRecord
+
+CODE = "referral_incomplete"
+
+
+def referral_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Which referral criteria (REF-1..3) the referral does not show, one finding each."""
+    if record.referral is None:
+        return []
+    on = record.referral.occurred_on
+    body = record.referral.body
+    findings: list[Finding] = []
+    if not body.claim.compensable_injury_reported:
+        findings.append(
+            violation(
+                CODE,
+                "REF-1",
+                on,
+                f"Referral of {on} for claim {body.claim.claim_number} does not show a "
+                "compensable injury as appropriately reported (REF-1).",
+            )
+        )
+    if not body.referral.referred_by.strip():
+        findings.append(
+            violation(
+                CODE,
+                "REF-2",
+                on,
+                f"Referral of {on} names no one recommending work hardening "
+                f"(source: {body.referral.source.replace('_', ' ')}) (REF-2).",
+            )
+        )
+    if body.referral.prescription is None:
+        findings.append(
+            violation(
+                CODE,
+                "REF-3",
+                on,
+                f"Referral of {on} has no physician's prescription (REF-3).",
+            )
+        )
+    return findings

@@ -1,0 +1,79 @@
+"""Reporting requirements (REP-a..REP-e): the written discharge report.
+
+Policy 481, "Reporting Requirements": demographics including work history
+(a), indications (b), interventions (c), outcomes / discharge status (d),
+recommendations (e). The policy sets no deadline; the pack assumes one
+(`report_deadline_days` after discharge).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.events import DischargeReportFiled
+from domain.policy import PolicyPack
+from projections.model import Finding, violation
+from projections.record import ProgramRecord
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("REP-a", "patient demographics including work history"),
+    ("REP-b", "indications for participation"),
+    ("REP-c", "specific interventions"),
+    ("REP-d", "outcomes and discharge status"),
+    ("REP-e", "recommendations"),
+)
+
+
+def _blank(text: str) -> bool:
+    return not text.strip()
+
+
+def _missing(report: DischargeReportFiled) -> set[str]:
+    missing: set[str] = set()
+    # REP-a asks for demographics *including* work history: either blank fails it.
+    if _blank(report.demographics) or _blank(report.work_history):
+        missing.add("REP-a")
+    for clause, text in (
+        ("REP-b", report.indications),
+        ("REP-c", report.interventions),
+        ("REP-d", report.outcomes),
+        ("REP-e", report.recommendations),
+    ):
+        if _blank(text):
+            missing.add(clause)
+    return missing
+
+
+def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Empty sections of the filed report, or every section once the deadline passes unfiled."""
+    if record.report is not None:
+        on = record.report.occurred_on
+        missing = _missing(record.report.body)
+        return [
+            violation(
+                "report_incomplete",
+                clause,
+                on,
+                f"Discharge report filed {on} leaves out {words} ({clause}).",
+            )
+            for clause, words in SECTIONS
+            if clause in missing
+        ]
+    if record.discharge is None:
+        return []
+    deadline_days = pack.deadlines.report_deadline_days
+    deadline = record.discharge.occurred_on + timedelta(days=deadline_days)
+    if record.as_of <= deadline:
+        return []
+    overdue_on = deadline + timedelta(days=1)
+    return [
+        violation(
+            "report_incomplete",
+            clause,
+            overdue_on,
+            f"No discharge report filed within {deadline_days} days of discharge on "
+            f"{record.discharge.occurred_on} (due by {deadline}): the section on {words} "
+            f"is missing ({clause}).",
+        )
+        for clause, words in SECTIONS
+    ]

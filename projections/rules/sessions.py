@@ -1,0 +1,107 @@
+"""Session standards (TS-f, TS-k) and provider qualifications (PQ-1).
+
+Policy 481: daily documentation of activities and response (TS-f); typical
+frequency 4-8 hours a day, 3-5 days a week for 2-8 weeks (TS-k, numbers from
+the pack's `typical`); components performed by licensed providers (PQ-1).
+"""
+
+from __future__ import annotations
+
+from domain.policy import PolicyPack
+from projections.calendar import week_first_day, week_last_day
+from projections.model import Finding, format_hours, plural, violation, warning
+from projections.record import ProgramRecord
+
+
+def documentation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Each session the clinic says was not documented that day (TS-f)."""
+    return [
+        violation(
+            "daily_documentation_missing",
+            "TS-f",
+            session.occurred_on,
+            f"Session of {format_hours(session.body.hours)} hours on {session.occurred_on}"
+            f"{_by(session.body.provider.name)} was not documented that day (TS-f).",
+        )
+        for session in record.sessions
+        if not session.body.documented
+    ]
+
+
+def provider_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Sessions and the initial evaluation performed without a licence number (PQ-1)."""
+    findings = [
+        violation(
+            "unlicensed_provider",
+            "PQ-1",
+            session.occurred_on,
+            f"Session on {session.occurred_on}{_by(session.body.provider.name)} has no "
+            "licence number for the provider; the policy requires licensed providers (PQ-1).",
+        )
+        for session in record.sessions
+        if not session.body.provider.licensed
+    ]
+    evaluation = record.evaluation
+    if evaluation is not None and not evaluation.body.evaluator.licensed:
+        findings.append(
+            violation(
+                "unlicensed_provider",
+                "PQ-1",
+                evaluation.occurred_on,
+                f"Initial evaluation on {evaluation.occurred_on}"
+                f"{_by(evaluation.body.evaluator.name)} has no licence number for the "
+                "evaluator; the policy requires licensed providers (PQ-1).",
+            )
+        )
+    return findings
+
+
+def frequency_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Completed program weeks with too few days, and days with too few hours (TS-k).
+
+    Only weeks 1 to the typical maximum count: later weeks are already past
+    coverage (COV-2), and warning about their frequency would add nothing.
+    A week cut short by discharge, or not over by D, is not completed.
+    """
+    start = record.admitted_on
+    if start is None:
+        return []
+    typical = pack.typical
+    last_typical_day = week_last_day(start, typical.max_weeks)
+    hours = record.day_hours()
+    findings: list[Finding] = []
+    for week in range(1, typical.max_weeks + 1):
+        first, last = week_first_day(start, week), week_last_day(start, week)
+        if last > record.window_end:
+            break
+        days = sum(1 for day in hours if first <= day <= last)
+        if days < typical.min_days_per_week:
+            findings.append(
+                warning(
+                    "below_typical_frequency",
+                    "TS-k",
+                    last,
+                    f"Program week {week} ({first} to {last}) had "
+                    f"{plural(days, 'attended day')}; "
+                    f"typical is {typical.min_days_per_week} to {typical.max_days_per_week} "
+                    "days a week (TS-k).",
+                )
+            )
+    for day, day_hours in hours.items():
+        in_typical_weeks = record.in_program(day) and day <= last_typical_day
+        if in_typical_weeks and day_hours < typical.min_hours_per_day:
+            findings.append(
+                warning(
+                    "below_typical_frequency",
+                    "TS-k",
+                    day,
+                    f"{format_hours(day_hours)} hours attended on {day}; typical is "
+                    f"{format_hours(typical.min_hours_per_day)} to "
+                    f"{format_hours(typical.max_hours_per_day)} hours a day (TS-k).",
+                )
+            )
+    return findings
+
+
+def _by(name: str) -> str:
+    return f" by {name.strip()}" if name.strip() else ""

@@ -1,0 +1,1 @@
+"""Unit tests: the pure derivations, given facts, then figures and findings."""
