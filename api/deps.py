@@ -36,12 +36,14 @@ def parse_known_at(
     text = known_at.strip().replace(" ", "+")
     try:
         instant = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        # The stores compare instants in UTC; an instant at the very edge of the
+        # calendar (0001-01-01T00:00+05:00) has no UTC form and must not be a 500.
+        return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidEvent(
             f"known_at {known_at!r} is not an RFC 3339 instant, e.g. 2026-03-15T12:00:00Z.",
             [{"loc": ["query", "known_at"], "msg": "not an RFC 3339 instant"}],
         ) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def parse_as_of(

@@ -84,7 +84,9 @@ DischargeReason = Literal[
     "medical_condition_changed",
     "non_compliance",
 ]
-Measures = dict[ShortText, float]
+# A measure is a JSON number: NaN and infinities would be stored, hashed and shown
+# differently (the trail endpoint prints them as null), so they are refused.
+Measures = dict[ShortText, Annotated[float, Field(allow_inf_nan=False)]]
 
 
 class Worker(Strict):
