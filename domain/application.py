@@ -9,6 +9,8 @@ the derived ones `as_of` (business date).
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -101,12 +103,13 @@ class Tracker(Application[UUID]):
 
     def ingest_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
         """Record events across programs all or nothing, in one transaction."""
-        for _ in range(SAVE_ATTEMPTS):
+        for attempt in range(SAVE_ATTEMPTS):
             try:
                 return self._try_batch(items)
             except IntegrityError:
-                # Another writer took a version or an event_id first: look again.
-                continue
+                # Another writer took a version or an event_id first: look again,
+                # after a short random pause so that racing writers fall out of step.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
         raise VersionConflict("The programs kept changing while saving; try again.")
 
     def _try_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
@@ -172,7 +175,7 @@ class Tracker(Application[UUID]):
 
     def _load(self, program_id: UUID) -> Program | None:
         try:
-            return self.repository.get(program_id)  # type: ignore[return-value]
+            return self.repository.get(program_id)
         except AggregateNotFoundError:
             return None
 
@@ -270,6 +273,12 @@ class Tracker(Application[UUID]):
             ]
         return View(program, known_at, pack, in_force, earlier)
 
+    def judged(self, program: Program, known_at: datetime) -> View:
+        """How `program` (at its loaded version) is judged as known at `known_at`:
+        its pack, whether the pack was in force, and the earlier programs on the
+        same physician referral (COV-1). The read model judges each version so."""
+        return self._view(program, known_at)
+
     def view(self, program_id: UUID, known_at: datetime | None = None) -> View:
         """The program as the tracker knew it at `known_at` (default: now)."""
         instant = known_at or self.clock()
@@ -279,5 +288,5 @@ class Tracker(Application[UUID]):
                 f"Program {program_id} is not known"
                 + (f" at {format_instant(instant)}." if known_at else ".")
             )
-        program: Program = self.repository.get(program_id, version=version)  # type: ignore[assignment]
+        program: Program = self.repository.get(program_id, version=version)
         return self._view(program, instant)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,6 +25,9 @@ from pydantic import (
     StringConstraints,
 )
 
+
+
+EARLIEST = date(1900, 1, 1)
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -35,7 +39,15 @@ def _iso_date_only(value: Any) -> Any:
     raise ValueError("must be a date written YYYY-MM-DD")
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+def _plausible(value: date) -> date:
+    # A date before 1900 cannot be a fact of a work hardening program (and would
+    # make working-day counts walk centuries of holidays).
+    if value < EARLIEST:
+        raise ValueError(f"must be on or after {EARLIEST}")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_plausible)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(max_length=500)]
 
@@ -169,6 +181,13 @@ class AncillaryMinutes(Strict):
         return self.m97110 + self.m97530 + self.m97112
 
 
+def _json_number(value: Any) -> Any:
+    # API.md: hours are JSON numbers. Lax pydantic would also take the text "8".
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -176,6 +195,7 @@ def _number(value: Decimal) -> int | float:
 # Hours are exact decimals inside, JSON numbers outside (API.md).
 Hours = Annotated[
     Decimal,
+    BeforeValidator(_json_number),
     Field(gt=0, le=24, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(_number, return_type=int | float, when_used="json"),
 ]

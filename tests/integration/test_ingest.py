@@ -355,7 +355,7 @@ def test_a_repeat_that_spells_the_same_body_differently_is_the_same_event(
     body = session(ADMITTED_ON, 6)
     first = send(tracker, program_id, body)
     respelled = {
-        "data": {**dict(reversed(list(body["data"].items()))), "hours": "6.00"},
+        "data": {**dict(reversed(list(body["data"].items()))), "hours": 6.00},
         "occurred_on": body["occurred_on"],
         "type": body["type"],
         "event_id": body["event_id"].upper(),

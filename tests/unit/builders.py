@@ -161,7 +161,7 @@ class Program:
             "SessionLogged",
             on,
             {
-                "hours": str(hours),
+                "hours": Decimal(str(hours)),
                 "provider": provider if provider is not None else LICENSED,
                 "activities": ["strength_and_stabilization"],
                 "ancillary_minutes": ancillary or {},

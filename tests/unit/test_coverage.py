@@ -130,7 +130,7 @@ def test_a_retraction_finds_its_target_whatever_the_uuid_spelling(program: Progr
     program.add(
         "SessionLogged",
         day("2026-03-03"),
-        {"hours": "8.25", "provider": LICENSED},
+        {"hours": Decimal("8.25"), "provider": LICENSED},
         event_id=event_id,
     )
     program.add(
