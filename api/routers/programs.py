@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
 from domain.program import format_instant
+from projections.audit import occurred_by
 
 router = APIRouter(prefix="/v1/programs", tags=["programs"])
 
@@ -27,11 +28,15 @@ def compliance(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
 
 
 @router.get("/{program_id}/events")
-def events(program_id: ProgramId, tracker: TrackerDep,
+def events(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
            known_at: KnownAt = None) -> list[dict[str, Any]]:
-    """The stored trail, in record order, as known at an instant."""
+    """The stored trail, in record order, as known at an instant; with `as_of`, only
+    the events that occurred by that date (and the retractions of those)."""
     view = tracker.view(program_id, known_at)
-    return [tracker.describe(fact) for fact in view.program.trail]
+    trail = view.program.trail
+    if as_of is not None:
+        trail = occurred_by(trail, as_of)
+    return [tracker.describe(fact) for fact in trail]
 
 
 @router.get("/{program_id}/billing")

@@ -1,0 +1,27 @@
+"""The auditor's reads of one program: the replay and the hash chain (API.md, "Read")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
+from domain import replay
+
+router = APIRouter(prefix="/v1/programs", tags=["audit"])
+
+
+@router.get("/{program_id}/audit")
+def audit(
+    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> list[dict[str, Any]]:
+    """Every event in record order, with the figures after it (as of `as_of`) and the
+    findings it added and resolved, as known at `known_at`."""
+    return replay.audit(tracker, program_id, known_at, as_of)
+
+
+@router.get("/{program_id}/integrity")
+def integrity(program_id: ProgramId, tracker: TrackerDep) -> dict[str, Any]:
+    """Recompute the program's hash chain from the stored events: has anything changed?"""
+    return replay.integrity(tracker, program_id).as_dict()

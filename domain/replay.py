@@ -1,0 +1,111 @@
+"""The tracker's side of the audit: replay a stored program, check its chain.
+
+`projections.audit` is pure (facts in, steps out); this module feeds it
+from the store: the trail known at an instant, the packs of the tracker's
+catalog, and the COV-1 context only the store knows (other programs on the
+same physician referral). It also turns steps into the JSON the audit
+endpoint, `wht replay --json` and dispute bundles share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.application import Tracker, View
+from domain.errors import TrackerError
+from domain.events import ProgramReferred
+from domain.facts import Fact
+from domain.integrity import END_OF_TIME, IntegrityReport, TrailDamaged, verify_program
+from projections.audit import Judge, Step, catalog_judge, replay
+
+
+def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:
+    """For each referral in the trail, the programs referred before it on the same
+    physician referral id, as known at the view's instant (COV-1)."""
+    found: dict[str, list[str]] = {}
+    for fact in view.program.trail:
+        data = fact.data
+        if not isinstance(data, ProgramReferred) or not data.referral.physician_referral_id:
+            continue
+        found[fact.event_id] = sorted(
+            str(pid)
+            for pid, first in tracker.index.programs_with_referral(
+                data.referral.physician_referral_id, view.known_at
+            )
+            if pid != view.program.id and first < fact.recorded_at
+        )
+    return found
+
+
+def judge_for(tracker: Tracker, view: View) -> Judge:
+    """How the tracker judges this program's trail, step by step."""
+    return catalog_judge(tracker.catalog, earlier_by_referral(tracker, view))
+
+
+def steps_json(steps: Sequence[Step]) -> list[dict[str, Any]]:
+    """The replay as JSON-ready primitives (API.md, audit)."""
+    return [
+        {
+            "version": step.fact.version,
+            "event_id": step.fact.event_id,
+            "type": step.fact.type,
+            "occurred_on": step.fact.occurred_on.isoformat(),
+            "recorded_at": Tracker.describe(step.fact)["recorded_at"],
+            "event": Tracker.describe(step.fact),
+            "figures": step.assessment.figures(),
+            "findings_added": [f.as_dict() for f in step.findings_added],
+            "findings_resolved": [f.as_dict() for f in step.findings_resolved],
+        }
+        for step in steps
+    ]
+
+
+def audit(
+    tracker: Tracker,
+    program_id: UUID,
+    known_at: datetime | None = None,
+    as_of: date | None = None,
+) -> list[dict[str, Any]]:
+    """Every event known at `known_at`, in record order, with the figures after it
+    (as of `as_of`, default today in the program's time zone) and the findings it
+    added and resolved. A `known_at` before the program existed is ProgramNotFound."""
+    view = readable_view(tracker, program_id, known_at)
+    facts: list[Fact] = list(view.program.trail)
+    return steps_json(replay(facts, judge_for(tracker, view), as_of or view.today()))
+
+
+def readable_view(tracker: Tracker, program_id: UUID, known_at: datetime | None) -> View:
+    """`tracker.view`, with a trail that no longer replays reported as damaged."""
+    try:
+        return tracker.view(program_id, known_at)
+    except TrackerError:
+        raise
+    except Exception as exc:  # the store was altered: say where to look, not a 500
+        report = integrity(tracker, program_id)
+        raise TrailDamaged(
+            f"The stored trail of program {program_id} cannot be replayed ({type(exc).__name__})"
+            f"; its hash chain is broken at version {report.first_bad_version}. "
+            f"GET /v1/programs/{program_id}/integrity lists the damage.",
+            first_bad_version=report.first_bad_version,
+        ) from None
+
+
+def integrity(tracker: Tracker, program_id: UUID) -> IntegrityReport:
+    """Recompute one program's chain from the raw stored events."""
+    return verify_program(tracker.recorder, tracker.mapper, program_id, tracker.index)
+
+
+def all_program_ids(tracker: Tracker) -> list[UUID]:
+    """Every program the store holds a trace of: in the index or in the event log."""
+    ids = set(tracker.index.program_ids(END_OF_TIME))
+    start = 1
+    while True:
+        page = tracker.recorder.select_notifications(start, 1000)
+        if not page:
+            break
+        ids.update(UUID(str(n.originator_id)) for n in page)
+        start = page[-1].id + 1
+    return sorted(ids, key=str)

@@ -1,0 +1,141 @@
+"""The audit replay: how a program's figures and findings moved, event by event.
+
+An auditor asks "what did the tracker make of this program after each thing
+it was told?". Given a program's facts in record order, `replay` assesses
+every prefix of the trail (the first event, the first two, ...) as of one
+business date, and diffs each assessment's findings against the one before
+by `Finding.key()`: what that event added and what it resolved.
+
+Which pack judges each step is decided the way the tracker decides it for a
+whole trail: by the referral in force in that prefix (the latest
+`ProgramReferred` not retracted), looked up in a catalog (`catalog_judge`).
+The replay is pure, so a dispute bundle re-derives it offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from domain.events import EntryRetracted, ProgramReferred
+from domain.facts import Fact
+from domain.policy import PolicyCatalog, PolicyPack
+from projections.compliance import Assessment, Finding, assess
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """How a trail is judged: the pack, whether it was in force, and COV-1's context."""
+
+    pack: PolicyPack
+    in_force: bool
+    earlier_programs: tuple[str, ...] = ()
+
+
+Judge = Callable[[Sequence[Fact]], Judgement]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of the replay, with the assessment after it and what changed."""
+
+    fact: Fact
+    assessment: Assessment
+    findings_added: tuple[Finding, ...]
+    findings_resolved: tuple[Finding, ...]
+
+
+def _normalised(event_id: str) -> str:
+    # Retractions name their target however the client spelled the UUID.
+    try:
+        return str(UUID(event_id))
+    except ValueError:
+        return event_id.strip().lower()
+
+
+def referral_in_force(facts: Sequence[Fact]) -> Fact | None:
+    """The latest `ProgramReferred` of the trail that no retraction in it removed."""
+    retracted = {
+        _normalised(str(fact.data.target_event_id))
+        for fact in facts
+        if isinstance(fact.data, EntryRetracted)
+    }
+    for fact in reversed(facts):
+        if isinstance(fact.data, ProgramReferred) and _normalised(fact.event_id) not in retracted:
+            return fact
+    return None
+
+
+def occurred_by(facts: Sequence[Fact], as_of: date) -> list[Fact]:
+    """The trail as of a business date: the events that occurred by `as_of`, and
+    the retractions of those (a retraction corrects the record whatever its date)."""
+    kept = {
+        _normalised(f.event_id)
+        for f in facts
+        if f.occurred_on <= as_of and not isinstance(f.data, EntryRetracted)
+    }
+    return [
+        f
+        for f in facts
+        if _normalised(
+            str(f.data.target_event_id) if isinstance(f.data, EntryRetracted) else f.event_id
+        )
+        in kept
+    ]
+
+
+def catalog_judge(
+    catalog: PolicyCatalog, earlier_by_referral: Mapping[str, Sequence[str]] | None = None
+) -> Judge:
+    """Judge a trail by the pack its referral asks for (or the default pack).
+
+    `earlier_by_referral` maps a referral's event id to the other programs on
+    the same physician referral that were referred before it (COV-1): the
+    store knows them, the trail alone does not.
+    """
+    earlier = earlier_by_referral or {}
+
+    def judge(facts: Sequence[Fact]) -> Judgement:
+        referral = referral_in_force(facts)
+        if referral is None:
+            return Judgement(catalog.packs[catalog.default_id], True)
+        data = referral.data
+        requested = data.policy if isinstance(data, ProgramReferred) else None
+        pack, in_force = catalog.for_referral(referral.occurred_on, requested)
+        return Judgement(pack, in_force, tuple(earlier.get(referral.event_id, ())))
+
+    return judge
+
+
+def assess_trail(facts: Sequence[Fact], judge: Judge, as_of: date) -> Assessment:
+    """The assessment of a whole trail as of `as_of`, judged as `judge` says."""
+    judgement = judge(facts)
+    return assess(
+        facts,
+        judgement.pack,
+        as_of,
+        pack_in_force=judgement.in_force,
+        earlier_programs_same_referral=judgement.earlier_programs,
+    )
+
+
+def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
+    """Every event in record order with the assessment after it (as of `as_of`)
+    and the findings it added and resolved, compared by `Finding.key()`."""
+    steps: list[Step] = []
+    before: dict[tuple[str, str, date], Finding] = {}
+    for end in range(1, len(facts) + 1):
+        assessment = assess_trail(facts[:end], judge, as_of)
+        after = {finding.key(): finding for finding in assessment.findings}
+        steps.append(
+            Step(
+                fact=facts[end - 1],
+                assessment=assessment,
+                findings_added=tuple(f for k, f in after.items() if k not in before),
+                findings_resolved=tuple(f for k, f in before.items() if k not in after),
+            )
+        )
+        before = after
+    return steps
