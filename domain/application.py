@@ -38,6 +38,7 @@ from domain.program import Program, format_instant
 from projections.compliance import Assessment, assess
 
 SAVE_ATTEMPTS = 20
+RECENT_ASSESSMENTS = 2000
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,12 @@ class Tracker(Application[UUID]):
         catalog: PolicyCatalog | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(env)
+        # Programs stay in memory between requests (fast-forwarded from the store on
+        # each read, so other processes' writes are seen); the env may override.
+        super().__init__({"AGGREGATE_CACHE_MAXSIZE": "2000", **dict(env or {})})
         self.catalog = catalog or PolicyCatalog.load()
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._recent: dict[UUID, tuple[int, date, Assessment]] = {}
 
     @property
     def index(self) -> IndexedRecorder:
@@ -157,12 +161,23 @@ class Tracker(Application[UUID]):
         touched = [p for p in programs.values() if p is not None and p.pending_events]
         if touched:
             self.save(*touched, index_rows=rows)
+            for program in touched:
+                after = views.get(program.id)
+                if after is not None:
+                    self._remember(program.id, program.version, after.as_of, after)
         for i, (_, event) in enumerate(items):
             if receipts[i] is None:
                 first = receipts[seen[event.event_id][1]]
                 assert first is not None
                 receipts[i] = Receipt(200, first.body)
         return [r for r in receipts if r is not None]
+
+    def _remember(self, program_id: UUID, version: int, today: date, after: Assessment) -> None:
+        # The assessment after the last ingest is the "before" of the next one
+        # (if nothing else was recorded meanwhile): half the work per event.
+        self._recent[program_id] = (version, today, after)
+        while len(self._recent) > RECENT_ASSESSMENTS:
+            self._recent.pop(next(iter(self._recent)), None)
 
     def _repeat(self, prior: IndexRow, sha: str) -> Receipt:
         if prior.body_sha != sha:
@@ -175,9 +190,12 @@ class Tracker(Application[UUID]):
 
     def _load(self, program_id: UUID) -> Program | None:
         try:
-            return self.repository.get(program_id)
+            cached: Program = self.repository.get(program_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
+        # Commands work on a fork: the cached program is shared with readers and
+        # must not show an event until it is saved.
+        return cached.fork()
 
     def _apply(
         self,
@@ -219,6 +237,9 @@ class Tracker(Application[UUID]):
             before: Assessment | None = None
         else:
             before = views.get(program_id)
+            recent = self._recent.get(program_id)
+            if before is None and recent and recent[:2] == (program.version, today):
+                before = recent[2]
             if before is None:
                 before = self._view(program, recorded_at).assess(today)
             program.record(event.type, event.event_id, event.occurred_on, event.payload,
@@ -288,5 +309,7 @@ class Tracker(Application[UUID]):
                 f"Program {program_id} is not known"
                 + (f" at {format_instant(instant)}." if known_at else ".")
             )
-        program: Program = self.repository.get(program_id, version=version)
+        program: Program = self.repository.get(program_id, deepcopy_from_cache=False)
+        if program.version != version:
+            program = self.repository.get(program_id, version=version)
         return self._view(program, instant)

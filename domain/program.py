@@ -9,6 +9,7 @@ to its predecessor's, so that any change to the stored trail shows.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from datetime import UTC, date, datetime
@@ -205,6 +206,15 @@ class Program(Aggregate):
                 raise RetractionTargetNotFound(
                     f"Program {self.id} has no event {target} to retract."
                 )
+
+    def fork(self) -> Program:
+        """A copy to run commands on: its own trail and sets, no pending events."""
+        twin = copy.copy(self)
+        twin.trail = list(self.trail)
+        twin.active = dict(self.active)
+        twin.retracted = set(self.retracted)
+        twin._pending_events = []
+        return twin
 
     @property
     def referral(self) -> Fact | None:

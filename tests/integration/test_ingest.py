@@ -140,7 +140,7 @@ def test_a_policy_breach_is_recorded_and_becomes_a_finding_not_a_refusal(
 ) -> None:
     program_id = started(tracker)
 
-    receipt = send(tracker, program_id, session(ADMITTED_ON, "9.5"))
+    receipt = send(tracker, program_id, session(ADMITTED_ON, 9.5))
 
     assert receipt.status == 201
     codes = {f["code"] for f in receipt.body["findings"]}
@@ -453,7 +453,7 @@ def test_the_current_expected_version_is_accepted(tracker: Tracker) -> None:
 
 # ---- retractions ----
 
-@pytest.mark.parametrize("first_hours", ["6", "9.5"], ids=["same-entry", "wrong-entry"])
+@pytest.mark.parametrize("first_hours", [6, 9.5], ids=["same-entry", "wrong-entry"])
 def test_retracting_an_entry_and_posting_the_right_one_equals_never_retracting(
     tracker: Tracker, first_hours: str
 ) -> None:
