@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ class Tracker(Application[UUID]):
         self.catalog = catalog or PolicyCatalog.load()
         self.clock = clock or (lambda: datetime.now(UTC))
         self._recent: dict[UUID, tuple[int, date, Assessment]] = {}
+        self._stripes = [threading.Lock() for _ in range(64)]
 
     @property
     def index(self) -> IndexedRecorder:
@@ -107,13 +109,21 @@ class Tracker(Application[UUID]):
 
     def ingest_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
         """Record events across programs all or nothing, in one transaction."""
-        for attempt in range(SAVE_ATTEMPTS):
-            try:
-                return self._try_batch(items)
-            except IntegrityError:
-                # Another writer took a version or an event_id first: look again,
-                # after a short random pause so that racing writers fall out of step.
-                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+        # Writers in this process take turns per program (locks in one order, so
+        # no deadlock); writers in other processes are settled by the store's
+        # unique versions and a retry after a short random pause.
+        stripes = sorted({hash(pid) % len(self._stripes) for pid, _ in items})
+        for stripe in stripes:
+            self._stripes[stripe].acquire()
+        try:
+            for attempt in range(SAVE_ATTEMPTS):
+                try:
+                    return self._try_batch(items)
+                except IntegrityError:
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+        finally:
+            for stripe in reversed(stripes):
+                self._stripes[stripe].release()
         raise VersionConflict("The programs kept changing while saving; try again.")
 
     def _try_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
