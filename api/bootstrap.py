@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import binascii
+from base64 import b64decode
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from domain.application import Tracker
+from domain.persistence.sealed import Sealing
 
 
 class BadDatabaseUrl(ValueError):
     pass
+
+
+class BadCipherKey(BadDatabaseUrl):
+    """WHT_CIPHER_KEY is not a base64 AES key. (A BadDatabaseUrl, so that the CLI reports
+    it as the configuration error it is, exit status 2.)"""
+
+
+CIPHER_TOPIC = "eventsourcing.cipher:AESCipher"
+COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
 
 
 def store_env(database_url: str) -> dict[str, str]:
@@ -24,7 +36,7 @@ def store_env(database_url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "domain.persistence.sqlite:IndexedSQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "domain.persistence.sealed:SealedSQLiteRecorder",
         }
     if database_url.startswith(("postgresql://", "postgres://")):
         url = urlsplit(database_url)
@@ -41,7 +53,12 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "20",
-            "APPLICATION_RECORDER_TOPIC": "domain.persistence.postgres:IndexedPostgresRecorder",
+            # Wait at most 5 s for a connection (the library's default is 30): a stopped
+            # database answers 503 promptly. Check a pooled connection before use, so that
+            # connections the server dropped are replaced, not handed to a request.
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            "APPLICATION_RECORDER_TOPIC": "domain.persistence.sealed:SealedPostgresRecorder",
         }
     raise BadDatabaseUrl(
         f"Unsupported WHT_DATABASE_URL {database_url!r}: use sqlite:///PATH or "
@@ -49,6 +66,46 @@ def store_env(database_url: str) -> dict[str, str]:
     )
 
 
-def build_tracker(database_url: str) -> Tracker:
-    """A tracker on the store the URL names, its tables created if missing."""
-    return Tracker(env=store_env(database_url))
+def cipher_env(cipher_key: str | None) -> dict[str, str]:
+    """The eventsourcing keys that encrypt (AES-GCM) and compress stored events, or that
+    keep them plain when `cipher_key` is empty.
+
+    The library reads each key as WHT_KEY before KEY (the tracker's name is "wht"), from
+    the process environment too; both spellings are set so this choice is the one made.
+    """
+    if cipher_key:
+        try:
+            size = len(b64decode(cipher_key.encode("ascii"), validate=True))
+        except (binascii.Error, UnicodeEncodeError):
+            size = -1
+        if size not in (16, 24, 32):
+            raise BadCipherKey(
+                "WHT_CIPHER_KEY must be a base64 AES key of 16, 24 or 32 bytes; "
+                "`wht keys cipher-key` prints a new one."
+            )
+    values = {
+        "CIPHER_TOPIC": CIPHER_TOPIC if cipher_key else "",
+        "CIPHER_KEY": cipher_key or "",
+        "COMPRESSOR_TOPIC": COMPRESSOR_TOPIC if cipher_key else "",
+    }
+    return {**values, **{f"WHT_{k}": v for k, v in values.items()}}
+
+
+def build_tracker(
+    database_url: str, *, cipher_key: str | None = None, env: dict[str, str] | None = None
+) -> Tracker:
+    """A tracker on the store the URL names, its tables created if missing.
+
+    `cipher_key` (default: WHT_CIPHER_KEY; "" for none) encrypts and compresses what is
+    stored: the events, and the receipts the event index keeps for retries. `env` adds
+    or overrides eventsourcing settings (e.g. POSTGRES_CONNECT_TIMEOUT).
+    """
+    if cipher_key is None:
+        from api.settings import Settings
+
+        cipher_key = Settings().cipher_key
+    tracker = Tracker(env={**store_env(database_url), **cipher_env(cipher_key), **(env or {})})
+    if isinstance(tracker.recorder, Sealing):
+        tracker.recorder.cipher = tracker.mapper.cipher
+        tracker.recorder.compressor = tracker.mapper.compressor
+    return tracker
