@@ -1,0 +1,103 @@
+"""The regulator's list: programs across providers, at a business date and a known-at instant.
+
+`GET /v1/programs?status=&finding=&provider_id=&discharge_eligible=&as_of=&known_at=`
+answers from the read model's indexes (`projections.readmodel`), never by
+folding trails. Each item says what `GET /v1/programs/{id}/compliance` says
+for the same two times: status, discharge eligibility and finding codes.
+Before answering, the route waits (briefly) for the projection to apply every
+event recorded so far, so a client reads its own writes; if the projection
+cannot catch up in time the answer is 503, never a silently stale list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import AsOf, KnownAt, TrackerDep
+from api.problems import problem
+from domain.errors import InvalidEvent
+from domain.program import format_instant
+from projections.readmodel_view import ProgramQuery, ReadModelRecorder
+
+router = APIRouter(prefix="/v1", tags=["regulator"])
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def encode_cursor(program_id: str) -> str:
+    """An opaque page cursor: the last program_id of the page, base64url."""
+    return base64.urlsafe_b64encode(program_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return str(UUID(text))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidEvent(
+            "cursor is not one this service handed out; use next_cursor of the previous page.",
+            [{"loc": ["query", "cursor"], "msg": "not a valid cursor"}],
+        ) from None
+
+
+@router.get("/programs")
+def list_programs(
+    request: Request,
+    tracker: TrackerDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    status: Annotated[Literal["referred", "admitted", "discharged"] | None, Query()] = None,
+    finding: Annotated[str | None, Query(max_length=100, description="a finding code")] = None,
+    provider_id: Annotated[str | None, Query(max_length=500)] = None,
+    discharge_eligible: Annotated[bool | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Any:
+    """Which programs match, as of a business date (default: today, UTC), as known at an
+    instant (default: now)? Paged by program_id: pass `next_cursor` as `cursor`."""
+    view: ReadModelRecorder = request.app.state.read_model
+    wait: float = request.app.state.read_model_wait
+    instant = known_at or tracker.clock()
+    day = as_of or datetime.now(UTC).date()
+    latest = tracker.recorder.max_notification_id()
+    try:
+        view.wait(tracker.name, latest, timeout=wait)
+    except TimeoutError:
+        position = view.max_tracking_id(tracker.name) or 0
+        return problem(
+            503,
+            "Read model catching up",
+            f"The read model has applied events up to {position} of {latest}; it did not catch "
+            f"up within {wait:g} s. Retry shortly (is a projection running? see `wht project`).",
+            headers={"Retry-After": "2"},
+            position=position,
+            latest=latest,
+        )
+    query = ProgramQuery(
+        as_of=day,
+        known_at=instant,
+        status=status,
+        finding=finding or None,
+        provider_id=provider_id,
+        discharge_eligible=discharge_eligible,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+    page = view.programs(query)
+    last = page.programs[-1].program_id if page.programs else None
+    return JSONResponse(
+        {
+            "programs": [item.as_dict() for item in page.programs],
+            "next_cursor": encode_cursor(last) if page.more and last else None,
+            "as_of": day.isoformat(),
+            "known_at": format_instant(instant),
+            "limit": limit,
+        }
+    )

@@ -1,0 +1,102 @@
+"""Electing the one projector among the processes that share a store.
+
+The runner takes a lock before it projects and stands by while another
+process holds it: a PostgreSQL session advisory lock (released by the server
+when the holder's connection ends, however the process died), or an flock on
+a file beside the SQLite database (released by the kernel likewise).
+"""
+
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import psycopg
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from domain.application import Tracker
+
+PROJECTOR_LOCK = 0x77687402  # pg advisory lock key of the one active projector
+
+
+class ProjectorLock(Protocol):
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class FileLock:
+    """An exclusive flock on a file beside the SQLite database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        if self._file is not None:
+            return True
+        handle = self.path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock, on its own connection."""
+
+    def __init__(self, conninfo: dict[str, Any]) -> None:
+        self.conninfo = {k: v for k, v in conninfo.items() if k != "row_factory"}
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def acquire(self) -> bool:
+        try:
+            if self._conn is not None:
+                self._conn.execute("SELECT 1")  # still connected, so still held
+                return True
+            conn = psycopg.connect(**self.conninfo, autocommit=True, connect_timeout=5)
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (PROJECTOR_LOCK,)).fetchone()
+            if row is None or not row[0]:
+                conn.close()
+                return False
+            self._conn = conn
+            return True
+        except psycopg.Error:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()  # closing the session releases the lock
+            finally:
+                self._conn = None
+
+
+class NoLock:
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
+def projector_lock(tracker: Tracker) -> ProjectorLock:
+    """The lock that elects one projector among the processes sharing the store."""
+    recorder: Any = tracker.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        name = tracker.env.get("SQLITE_DBNAME") or ""
+        if "memory" in name:
+            return NoLock()
+        return FileLock(Path(f"{name}.projector.lock"))
+    return AdvisoryLock(dict(recorder.datastore.pool.kwargs))

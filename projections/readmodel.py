@@ -1,0 +1,183 @@
+"""The regulator's read model: every program's timeline, on both time axes.
+
+A regulator asks "which programs of provider X were over the daily cap as of
+March 1, as we knew it on March 15?" across thousands of programs. Folding
+each program's trail per request does not scale, so this projection keeps,
+for each program, its timeline (`projections.timeline`) as rows:
+
+- business time: each row holds for `[valid_from, valid_to)`;
+- system time: each row was recorded at `recorded_from` (the recorded_at of
+  the event that produced it) and holds until `superseded_at` (the recorded_at
+  of the event that changed it), "infinity" while current.
+
+On each event the program's new timeline is diffed against its current rows:
+changed rows are superseded, new ones inserted, unchanged ones left alone.
+The rows and the library's tracking record are written in one transaction,
+so each event is applied exactly once and a restarted projection resumes
+after the last event it recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.events import ProgramReferred
+from domain.policy import PolicyPack
+from domain.program import Program
+from projections.readmodel_view import CurrentProgram, ProgramChange, ReadModelRecorder
+from projections.timeline import (
+    FindingSegment,
+    StateSegment,
+    Timeline,
+    build_timeline,
+    changed_from,
+)
+
+PROGRAM_CACHE_SIZE = 2048
+
+
+class Judged(Protocol):
+    """What judging a program needs besides its facts (see `Tracker.judged`)."""
+
+    @property
+    def pack(self) -> PolicyPack: ...
+
+    @property
+    def pack_in_force(self) -> bool: ...
+
+    @property
+    def earlier_programs(self) -> Sequence[str]: ...
+
+
+class Judge(Protocol):
+    """The application, as the projection sees it: load a program, judge it."""
+
+    def load(self, program_id: UUID, version: int) -> Program: ...
+
+    def judged(self, program: Program, known_at: datetime) -> Judged: ...
+
+
+def provider_of(program: Program) -> str:
+    """The provider of the referral in force, else of the first referral (as api/auth does)."""
+    referral = program.referral
+    if referral is None:
+        referral = next((f for f in program.trail if f.type == "ProgramReferred"), None)
+    if referral is None or not isinstance(referral.data, ProgramReferred):
+        return ""
+    return referral.data.provider_id
+
+
+def diff(
+    program_id: UUID,
+    current: CurrentProgram | None,
+    program: Program,
+    provider: str,
+    inputs: str,
+    timeline: Timeline,
+) -> ProgramChange:
+    """The rows to supersede and to add to go from `current` to `timeline`.
+
+    Rows carry the provider (for the provider filter), so a new provider
+    changes every row; otherwise only the segments that differ change.
+    """
+    new_states = set(timeline.state_segments())
+    new_findings = set(timeline.finding_segments())
+    old_states: set[StateSegment] = set()
+    old_findings: set[FindingSegment] = set()
+    if current is not None:
+        old_states = set(current.timeline.state_segments())
+        old_findings = set(current.timeline.finding_segments())
+    if current is not None and current.provider_id != provider:
+        retired_states, added_states = old_states, new_states
+        retired_findings, added_findings = old_findings, new_findings
+    else:
+        retired_states, added_states = old_states - new_states, new_states - old_states
+        retired_findings, added_findings = old_findings - new_findings, new_findings - old_findings
+    return ProgramChange(
+        program_id,
+        program.version,
+        program.modified_on,
+        provider,
+        inputs,
+        timeline,
+        tuple(sorted(retired_states, key=_state_key)),
+        tuple(sorted(added_states, key=_state_key)),
+        tuple(sorted(retired_findings, key=_finding_key)),
+        tuple(sorted(added_findings, key=_finding_key)),
+    )
+
+
+def _state_key(segment: StateSegment) -> date:
+    return segment.valid_from
+
+
+def _finding_key(segment: FindingSegment) -> tuple[str, date]:
+    return (segment.code, segment.valid_from)
+
+
+class ComplianceReadModel(Projection[ReadModelRecorder]):
+    """Projects each program event into the regulator's read model (see the module doc)."""
+
+    name = "wht_compliance"
+
+    def __init__(self, view: ReadModelRecorder, judge: Judge) -> None:
+        super().__init__(view)
+        self.judge = judge
+        self._programs: OrderedDict[UUID, Program] = OrderedDict()
+
+    def forget(self) -> None:
+        """Drop the cached programs (after a failed transaction, before resuming)."""
+        self._programs.clear()
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Re-derive the program's timeline at this version; record the difference."""
+        program_id: UUID = domain_event.originator_id
+        program = self._program(program_id, domain_event)
+        judged = self.judge.judged(program, program.modified_on)
+        inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
+        provider = provider_of(program)
+        current = self.view.current(program_id)
+        since = None
+        if (
+            current is not None
+            and current.inputs == inputs
+            and (current.version == program.version - 1)
+        ):
+            since = changed_from(program.trail[-1], program.trail[:-1])
+        timeline = build_timeline(
+            program.trail,
+            judged.pack,
+            pack_in_force=judged.pack_in_force,
+            earlier_programs_same_referral=judged.earlier_programs,
+            previous=current.timeline if since is not None and current is not None else None,
+            since=since,
+        )
+        change = diff(program_id, current, program, provider, inputs, timeline)
+        try:
+            self.view.record(change, tracking)
+        except BaseException:
+            self._programs.pop(program_id, None)
+            raise
+
+    def _program(self, program_id: UUID, domain_event: Any) -> Program:
+        version: int = domain_event.originator_version
+        cached = self._programs.pop(program_id, None)
+        program: Program | None = None
+        if version == 1:
+            program = domain_event.mutate(None)
+        elif cached is not None and cached.version == version - 1:
+            program = domain_event.mutate(cached)
+        if program is None:
+            program = self.judge.load(program_id, version)
+        self._programs[program_id] = program
+        while len(self._programs) > PROGRAM_CACHE_SIZE:
+            self._programs.popitem(last=False)
+        return program

@@ -1,0 +1,217 @@
+"""PostgreSQL tables of the regulator's read model, beside the events in one database.
+
+Dates are `date`, instants `timestamptz`; PostgreSQL's own 'infinity' stands
+for an open `valid_to` and for a row not superseded yet. Table creation takes
+an advisory lock, so that several processes starting on one fresh database
+do not race on CREATE TABLE.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL
+
+from projections.readmodel_sql import (
+    INFINITY,
+    TABLES,
+    program_statements,
+    select_findings,
+    select_programs,
+)
+from projections.readmodel_view import (
+    CurrentProgram,
+    ListedProgram,
+    ProgramChange,
+    ProgramPage,
+    ProgramQuery,
+    ReadModelRecorder,
+)
+from projections.timeline import Timeline
+
+# pg_advisory_xact_lock key for DDL: "wht" + 1, any constant the app does not use elsewhere.
+DDL_LOCK = 0x77687401
+
+
+class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
+    """The read model's tables and queries on PostgreSQL."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.insert(
+            0, SQL(f"SELECT pg_advisory_xact_lock({DDL_LOCK})").format()
+        )
+        self.sql_create_statements.extend(SQL(s).format() for s in program_statements("postgres"))
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[DictRow]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL(sql), params)
+            return list(curs.fetchall())
+
+    def current(self, program_id: UUID) -> CurrentProgram | None:
+        rows = self._rows(
+            "SELECT version, provider_id, inputs, timeline FROM wht_rm_program "
+            "WHERE program_id = %s",
+            (program_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return CurrentProgram(
+            row["version"],
+            row["provider_id"],
+            row["inputs"],
+            Timeline.from_json(json.loads(row["timeline"])),
+        )
+
+    def record(self, change: ProgramChange, tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            self._write(curs, change)
+            self._insert_tracking(curs, tracking)
+
+    def _write(self, curs: Cursor[DictRow], change: ProgramChange) -> None:
+        pid, at = change.program_id, change.recorded_at
+        if change.retired_states:
+            curs.executemany(
+                "UPDATE wht_rm_state SET superseded_at = %s WHERE program_id = %s "
+                f"AND valid_from = %s AND superseded_at = '{INFINITY}'",
+                [(at, pid, s.valid_from) for s in change.retired_states],
+            )
+        if change.retired_findings:
+            curs.executemany(
+                "UPDATE wht_rm_finding SET superseded_at = %s WHERE program_id = %s "
+                f"AND code = %s AND valid_from = %s AND superseded_at = '{INFINITY}'",
+                [(at, pid, f.code, f.valid_from) for f in change.retired_findings],
+            )
+        if change.added_states:
+            curs.executemany(
+                "INSERT INTO wht_rm_state (program_id, provider_id, status, eligible, "
+                "valid_from, valid_to, recorded_from, superseded_at, version) "
+                "VALUES (%s, %s, %s, %s, %s, %s::date, %s, 'infinity', %s)",
+                [
+                    (
+                        pid,
+                        change.provider_id,
+                        s.status,
+                        s.discharge_eligible,
+                        s.valid_from,
+                        s.valid_to or INFINITY,
+                        at,
+                        change.version,
+                    )
+                    for s in change.added_states
+                ],
+            )
+        if change.added_findings:
+            curs.executemany(
+                "INSERT INTO wht_rm_finding (program_id, provider_id, code, valid_from, "
+                "valid_to, recorded_from, superseded_at, version) "
+                "VALUES (%s, %s, %s, %s, %s::date, %s, 'infinity', %s)",
+                [
+                    (
+                        pid,
+                        change.provider_id,
+                        f.code,
+                        f.valid_from,
+                        f.valid_to or INFINITY,
+                        at,
+                        change.version,
+                    )
+                    for f in change.added_findings
+                ],
+            )
+        curs.execute(
+            "INSERT INTO wht_rm_program (program_id, provider_id, known_from, version, "
+            "recorded_at, inputs, timeline) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (program_id) DO UPDATE SET provider_id = excluded.provider_id, "
+            "version = excluded.version, recorded_at = excluded.recorded_at, "
+            "inputs = excluded.inputs, timeline = excluded.timeline",
+            (
+                pid,
+                change.provider_id,
+                at,
+                change.version,
+                at,
+                change.inputs,
+                json.dumps(change.timeline.as_json(), separators=(",", ":")),
+            ),
+        )
+
+    def _select(self, query: ProgramQuery) -> tuple[str, list[Any]]:
+        return select_programs(
+            query,
+            "%s",
+            as_of=query.as_of,
+            known_at=query.known_at,
+            eligible=query.discharge_eligible,
+            after=UUID(query.after) if query.after is not None else None,
+        )
+
+    def programs(self, query: ProgramQuery) -> ProgramPage:
+        # One snapshot for the page and its findings (READ COMMITTED takes one a statement).
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+            sql, params = self._select(query)
+            curs.execute(SQL(sql), params)
+            page = list(curs.fetchall())
+            more = len(page) > query.limit
+            page = page[: query.limit]
+            codes: dict[UUID, list[str]] = {}
+            if page:
+                sql, params = select_findings(
+                    [row["program_id"] for row in page],
+                    "%s",
+                    as_of=query.as_of,
+                    known_at=query.known_at,
+                    dialect="postgres",
+                )
+                curs.execute(SQL(sql), params)
+                codes = {row["program_id"]: row["string_agg"].split(",") for row in curs.fetchall()}
+        return ProgramPage(
+            tuple(
+                ListedProgram(
+                    str(row["program_id"]),
+                    row["provider_id"],
+                    row["status"],
+                    bool(row["eligible"]),
+                    tuple(sorted(codes.get(row["program_id"], []))),
+                )
+                for row in page
+            ),
+            more,
+        )
+
+    def explain(self, query: ProgramQuery) -> list[str]:
+        sql, params = self._select(query)
+        rows = self._rows(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return [str(row["QUERY PLAN"]) for row in rows]
+
+    def analyze(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for table in TABLES:
+                curs.execute(SQL(f"ANALYZE {table}"))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: int(self._rows(f"SELECT COUNT(*) AS n FROM {table}", ())[0]["n"])
+            for table in TABLES
+        }
+
+    def reset(self, application_name: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(SQL(f"SELECT pg_advisory_xact_lock({DDL_LOCK})"))
+            for table in TABLES:
+                curs.execute(SQL(f"DROP TABLE IF EXISTS {table}"))
+            curs.execute(
+                SQL(f"DELETE FROM {self.tracking_table_name} WHERE application_name = %s"),
+                (application_name,),
+            )
+            for statement in program_statements("postgres"):
+                curs.execute(SQL(statement))

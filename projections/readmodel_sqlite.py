@@ -1,0 +1,204 @@
+"""SQLite tables of the regulator's read model, beside the events in one file.
+
+Dates are `YYYY-MM-DD` text and instants UTC text of one fixed width, so text
+order is time order; "infinity" (which sorts after every digit) stands for an
+open `valid_to` and for a row not superseded yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
+
+from projections.readmodel_sql import (
+    INFINITY,
+    TABLES,
+    program_statements,
+    select_findings,
+    select_programs,
+)
+from projections.readmodel_view import (
+    CurrentProgram,
+    ListedProgram,
+    ProgramChange,
+    ProgramPage,
+    ProgramQuery,
+    ReadModelRecorder,
+)
+from projections.timeline import Timeline
+
+
+def instant(value: datetime) -> str:
+    """An instant as fixed-width UTC text (the event index uses the same spelling)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
+    """The read model's tables and queries on SQLite."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *program_statements("sqlite")]
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return list(c.fetchall())
+
+    def current(self, program_id: UUID) -> CurrentProgram | None:
+        rows = self._rows(
+            "SELECT version, provider_id, inputs, timeline FROM wht_rm_program "
+            "WHERE program_id = ?",
+            (str(program_id),),
+        )
+        if not rows:
+            return None
+        version, provider, inputs, timeline = rows[0]
+        return CurrentProgram(version, provider, inputs, Timeline.from_json(_json(timeline)))
+
+    def record(self, change: ProgramChange, tracking: Tracking) -> None:
+        pid, at = str(change.program_id), instant(change.recorded_at)
+        with self.datastore.transaction(commit=True) as c:
+            self._write(c, change, pid, at)
+            self._insert_tracking(c, tracking)
+
+    def _write(self, c: SQLiteCursor, change: ProgramChange, pid: str, at: str) -> None:
+        c.executemany(
+            "UPDATE wht_rm_state SET superseded_at = ? WHERE program_id = ? AND valid_from = ? "
+            f"AND superseded_at = '{INFINITY}'",
+            [(at, pid, s.valid_from.isoformat()) for s in change.retired_states],
+        )
+        c.executemany(
+            "UPDATE wht_rm_finding SET superseded_at = ? WHERE program_id = ? AND code = ? "
+            f"AND valid_from = ? AND superseded_at = '{INFINITY}'",
+            [(at, pid, f.code, f.valid_from.isoformat()) for f in change.retired_findings],
+        )
+        c.executemany(
+            "INSERT INTO wht_rm_state (program_id, provider_id, status, eligible, valid_from, "
+            "valid_to, recorded_from, superseded_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    pid,
+                    change.provider_id,
+                    s.status,
+                    int(s.discharge_eligible),
+                    s.valid_from.isoformat(),
+                    _date(s.valid_to),
+                    at,
+                    INFINITY,
+                    change.version,
+                )
+                for s in change.added_states
+            ],
+        )
+        c.executemany(
+            "INSERT INTO wht_rm_finding (program_id, provider_id, code, valid_from, valid_to, "
+            "recorded_from, superseded_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    pid,
+                    change.provider_id,
+                    f.code,
+                    f.valid_from.isoformat(),
+                    _date(f.valid_to),
+                    at,
+                    INFINITY,
+                    change.version,
+                )
+                for f in change.added_findings
+            ],
+        )
+        c.execute(
+            "INSERT INTO wht_rm_program (program_id, provider_id, known_from, version, "
+            "recorded_at, inputs, timeline) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (program_id) DO UPDATE SET provider_id = excluded.provider_id, "
+            "version = excluded.version, recorded_at = excluded.recorded_at, "
+            "inputs = excluded.inputs, timeline = excluded.timeline",
+            (
+                pid,
+                change.provider_id,
+                at,
+                change.version,
+                at,
+                change.inputs,
+                _dump(change.timeline),
+            ),
+        )
+
+    def _select(self, query: ProgramQuery) -> tuple[str, list[Any]]:
+        return select_programs(
+            query,
+            "?",
+            as_of=query.as_of.isoformat(),
+            known_at=instant(query.known_at),
+            eligible=None if query.discharge_eligible is None else int(query.discharge_eligible),
+            after=query.after,
+        )
+
+    def programs(self, query: ProgramQuery) -> ProgramPage:
+        # One read transaction: the page and its findings from one snapshot.
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(*self._select(query))
+            page = list(c.fetchall())
+            more = len(page) > query.limit
+            page = page[: query.limit]
+            codes: dict[str, list[str]] = {}
+            if page:
+                c.execute(
+                    *select_findings(
+                        [row[0] for row in page],
+                        "?",
+                        as_of=query.as_of.isoformat(),
+                        known_at=instant(query.known_at),
+                        dialect="sqlite",
+                    )
+                )
+                codes = {program_id: joined.split(",") for program_id, joined in c.fetchall()}
+        return ProgramPage(
+            tuple(
+                ListedProgram(
+                    pid, provider, status, bool(eligible), tuple(sorted(codes.get(pid, [])))
+                )
+                for pid, provider, status, eligible in page
+            ),
+            more,
+        )
+
+    def explain(self, query: ProgramQuery) -> list[str]:
+        sql, params = self._select(query)
+        return [str(row[3]) for row in self._rows(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+    def analyze(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"ANALYZE {table}")
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: int(self._rows(f"SELECT COUNT(*) FROM {table}", ())[0][0]) for table in TABLES
+        }
+
+    def reset(self, application_name: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+            for statement in program_statements("sqlite"):
+                c.execute(statement)
+
+
+def _date(value: Any) -> str:
+    return INFINITY if value is None else str(value.isoformat())
+
+
+def _dump(timeline: Timeline) -> str:
+    return json.dumps(timeline.as_json(), separators=(",", ":"))
+
+
+def _json(text: str) -> Any:
+    return json.loads(text)

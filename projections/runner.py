@@ -1,0 +1,205 @@
+"""Running the read model's projection: in `wht serve`, or alone in `wht project`.
+
+The runner feeds `ComplianceReadModel` every event of the tracker's
+notification log after the position the read model has tracked, with the
+library's `Tracking` objects, so each event is applied once, in the
+transaction that records its tracking. On PostgreSQL it iterates the
+library's `ApplicationSubscription` (LISTEN/NOTIFY, no polling); SQLite
+recorders cannot subscribe in eventsourcing 9.5, so there it follows the log
+(`select_notifications` from the tracked position, `mapper.to_domain_event`).
+
+Only one projector writes at a time, across processes: the runner first takes
+a lock (a PostgreSQL advisory lock, or an flock beside the SQLite file) and
+stands by while another process holds it. Were two to write anyway, the
+single-row tracking record refuses the second write of any position, the
+loser's transaction rolls back, and it resumes from the tracked position.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import ApplicationSubscription
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from domain.application import Tracker
+from domain.program import Program
+from projections.locks import ProjectorLock, projector_lock
+from projections.readmodel import ComplianceReadModel, Judged
+from projections.readmodel_view import ReadModelRecorder
+
+log = logging.getLogger("wht.projection")
+BATCH = 500
+
+
+class TrackerJudge:
+    """The tracker as the projection needs it: a program at a version, and its judging."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+
+    def load(self, program_id: UUID, version: int) -> Program:
+        program: Program = self.tracker.repository.get(program_id, version=version)
+        return program
+
+    def judged(self, program: Program, known_at: datetime) -> Judged:
+        return self.tracker.judged(program, known_at)
+
+
+def open_read_model(tracker: Tracker) -> ReadModelRecorder:
+    """The read model in the tracker's own store (same file or database), tables created."""
+    from projections.readmodel_postgres import PostgresReadModel
+    from projections.readmodel_sqlite import SQLiteReadModel
+
+    view: ReadModelRecorder
+    if isinstance(tracker.recorder, SQLiteApplicationRecorder):
+        view = tracker.factory.tracking_recorder(SQLiteReadModel)  # type: ignore[assignment]
+    else:
+        view = tracker.factory.tracking_recorder(PostgresReadModel)  # type: ignore[assignment]
+    return view
+
+
+class ReadModelRunner:
+    """Keeps the read model up to date with the tracker's notification log."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        view: ReadModelRecorder,
+        *,
+        lock: ProjectorLock | None = None,
+        idle_poll: float = 0.1,
+        standby_poll: float = 1.0,
+    ) -> None:
+        self.tracker = tracker
+        self.view = view
+        self.projection = ComplianceReadModel(view, TrackerJudge(tracker))
+        self.lock = lock if lock is not None else projector_lock(tracker)
+        self.idle_poll = idle_poll
+        self.standby_poll = standby_poll
+        self.state = "stopped"
+        self.errors = 0
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._subscription: ApplicationSubscription[UUID] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.tracker.name
+
+    def position(self) -> int:
+        """The last notification id the read model has applied (0: none)."""
+        return self.view.max_tracking_id(self.name) or 0
+
+    def latest(self) -> int:
+        """The last notification id in the tracker's log (0: empty)."""
+        return self.tracker.recorder.max_notification_id() or 0
+
+    def catch_up(
+        self, until: int | None = None, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Apply the events after the tracked position, up to `until` (default: all
+        recorded now), in this thread. Returns how many were applied."""
+        end = self.latest() if until is None else until
+        done = 0
+        position = self.position()
+        while position < end and not self._stopping.is_set():
+            notifications = self.tracker.recorder.select_notifications(
+                start=position, limit=BATCH, stop=end, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            for notification in notifications:
+                event = self.tracker.mapper.to_domain_event(notification)
+                self.projection.process_event(event, Tracking(self.name, notification.id))
+                position = notification.id
+                done += 1
+                if progress is not None:
+                    progress(position)
+        return done
+
+    def start(self) -> None:
+        """Run the projection in a background thread until `stop()`."""
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="wht-projection", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        subscription = self._subscription
+        if subscription is not None:
+            subscription.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run_forever(self) -> None:
+        """Run the projection in this thread until `stop()` is called from another."""
+        self._stopping.clear()
+        self._run()
+
+    def _run(self) -> None:
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                if not self.lock.acquire():
+                    self._set_state("standby")
+                    self._stopping.wait(self.standby_poll)
+                    continue
+                self._set_state("active")
+                try:
+                    if isinstance(self.tracker.recorder, SQLiteApplicationRecorder):
+                        self._follow()
+                    else:
+                        self._subscribe()
+                    failures = 0
+                except Exception:
+                    # A lost connection, or another projector applied an event first
+                    # (the tracking record refused ours): resume from the tracked position.
+                    self.errors += 1
+                    failures += 1
+                    self.projection.forget()
+                    log.exception("projection failed; resuming from the tracked position")
+                    self._stopping.wait(min(0.2 * 2 ** min(failures, 5), 5.0))
+        finally:
+            self.lock.release()
+            self.state = "stopped"
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            log.info(
+                "projection %s at %d (another process projects while this one stands by)"
+                if state == "standby"
+                else "projection %s at %d",
+                state,
+                self.position(),
+            )
+        self.state = state
+
+    def _follow(self) -> None:
+        while not self._stopping.is_set():
+            if self.catch_up() == 0:
+                self._stopping.wait(self.idle_poll)
+                if not self.lock.acquire():
+                    return
+
+    def _subscribe(self) -> None:
+        start = self.view.max_tracking_id(self.name)
+        with ApplicationSubscription(self.tracker, gt=start) as subscription:
+            self._subscription = subscription
+            try:
+                if self._stopping.is_set():
+                    return
+                for event, tracking in subscription:
+                    self.projection.process_event(event, tracking)
+            finally:
+                self._subscription = None
+
+    def wait_for(self, notification_id: int | None, timeout: float) -> None:
+        """Block until the read model has applied `notification_id` (TimeoutError if not)."""
+        self.view.wait(self.name, notification_id, timeout=timeout)

@@ -1,0 +1,203 @@
+"""A program's compliance along business time, as a few constant stretches.
+
+"Which programs were over the daily cap as of March 1?" asks the assessment
+of every program at one date. A program's assessment only changes on the
+dates `projections.breakpoints` lists, so assessing it there once describes
+it for every date: a `Timeline` is the state (status, discharge eligibility,
+finding codes) from each of those dates on. The read model stores it as
+segments, `[valid_from, valid_to)` date ranges, that SQL can index.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from uuid import UUID
+
+from domain.events import EntryRetracted
+from domain.facts import Fact
+from domain.policy import PolicyPack
+from projections.breakpoints import breakpoints
+from projections.compliance import assess
+
+# The timeline starts before any business date: `BEGINNING` stands for "always".
+BEGINNING = date.min
+
+
+@dataclass(frozen=True)
+class State:
+    """What the regulator's list shows of a program on one business date."""
+
+    status: str
+    discharge_eligible: bool
+    findings: frozenset[str]
+
+    def as_json(self) -> list[object]:
+        return [self.status, self.discharge_eligible, sorted(self.findings)]
+
+    @classmethod
+    def from_json(cls, value: Sequence[object]) -> State:
+        status, eligible, codes = value
+        assert isinstance(codes, list)
+        return cls(str(status), bool(eligible), frozenset(str(c) for c in codes))
+
+
+@dataclass(frozen=True)
+class StateSegment:
+    """Status and discharge eligibility over `[valid_from, valid_to)`; `valid_to` None: on."""
+
+    valid_from: date
+    valid_to: date | None
+    status: str
+    discharge_eligible: bool
+
+
+@dataclass(frozen=True)
+class FindingSegment:
+    """A finding code present over `[valid_from, valid_to)`; `valid_to` None: from then on."""
+
+    code: str
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The state from each date on: `changes[0]` starts at `BEGINNING`, dates ascend,
+    and no two neighbours hold the same state."""
+
+    changes: tuple[tuple[date, State], ...]
+
+    def at(self, as_of: date) -> State:
+        """The state as of one business date."""
+        starts = [start for start, _ in self.changes]
+        return self.changes[bisect.bisect_right(starts, as_of) - 1][1]
+
+    def state_segments(self) -> list[StateSegment]:
+        """Runs of equal (status, discharge eligibility), covering every date."""
+        runs: list[tuple[date, str, bool]] = []
+        for start, state in self.changes:
+            if not runs or (runs[-1][1], runs[-1][2]) != (state.status, state.discharge_eligible):
+                runs.append((start, state.status, state.discharge_eligible))
+        ends: list[date | None] = [start for start, _, _ in runs[1:]]
+        ends.append(None)
+        return [
+            StateSegment(start, end, status, eligible)
+            for (start, status, eligible), end in zip(runs, ends, strict=True)
+        ]
+
+    def finding_segments(self) -> list[FindingSegment]:
+        """For each finding code, the ranges of dates it is present on, by code then date."""
+        open_since: dict[str, date] = {}
+        segments: list[FindingSegment] = []
+        for start, state in self.changes:
+            for code in sorted(set(open_since) - state.findings):
+                segments.append(FindingSegment(code, open_since.pop(code), start))
+            for code in sorted(state.findings - set(open_since)):
+                open_since[code] = start
+        segments.extend(FindingSegment(code, since, None) for code, since in open_since.items())
+        return sorted(segments, key=lambda s: (s.code, s.valid_from))
+
+    def as_json(self) -> list[list[object]]:
+        return [[start.isoformat(), *state.as_json()] for start, state in self.changes]
+
+    @classmethod
+    def from_json(cls, value: Sequence[Sequence[object]]) -> Timeline:
+        return cls(
+            tuple((date.fromisoformat(str(row[0])), State.from_json(row[1:])) for row in value)
+        )
+
+
+def state_of(
+    facts: Sequence[Fact],
+    pack: PolicyPack,
+    as_of: date,
+    *,
+    pack_in_force: bool = True,
+    earlier_programs_same_referral: Sequence[str] = (),
+) -> State:
+    """The assessment of `projections.compliance.assess`, cut to what the list shows."""
+    assessment = assess(
+        facts,
+        pack,
+        as_of,
+        pack_in_force=pack_in_force,
+        earlier_programs_same_referral=earlier_programs_same_referral,
+    )
+    return State(
+        assessment.status,
+        assessment.discharge_eligible,
+        frozenset(finding.code for finding in assessment.findings),
+    )
+
+
+def _same_id(text: str) -> str:
+    try:
+        return str(UUID(text))
+    except ValueError:
+        return text.strip().lower()
+
+
+def changed_from(new: Fact, earlier: Sequence[Fact]) -> date | None:
+    """The first business date whose assessment `new` can change, given the facts
+    recorded before it; None when it may change any date.
+
+    A fact counts from its `occurred_on`; a retraction changes what its target
+    said, so from the target's `occurred_on`.
+    """
+    if not isinstance(new.data, EntryRetracted):
+        return new.occurred_on
+    target = _same_id(str(new.data.target_event_id))
+    for fact in earlier:
+        if _same_id(fact.event_id) == target:
+            return fact.occurred_on
+    return None
+
+
+def _merged(changes: Sequence[tuple[date, State]]) -> Timeline:
+    kept: list[tuple[date, State]] = []
+    for start, state in changes:
+        if kept and kept[-1][1] == state:
+            continue
+        kept.append((start, state))
+    return Timeline(tuple(kept))
+
+
+def build_timeline(
+    facts: Sequence[Fact],
+    pack: PolicyPack,
+    *,
+    pack_in_force: bool = True,
+    earlier_programs_same_referral: Sequence[str] = (),
+    previous: Timeline | None = None,
+    since: date | None = None,
+) -> Timeline:
+    """The program's state on every business date, assessed once per breakpoint.
+
+    With `previous` and `since`, the caller vouches that the assessment of
+    every date before `since` is as in `previous` (a new fact that occurred
+    on `since`, nothing else changed): only dates from `since` on are
+    assessed again. The result is the same as without them.
+    """
+
+    def state(as_of: date) -> State:
+        return state_of(
+            facts,
+            pack,
+            as_of,
+            pack_in_force=pack_in_force,
+            earlier_programs_same_referral=earlier_programs_same_referral,
+        )
+
+    dates = breakpoints(facts, pack)
+    if previous is not None and since is not None and since > BEGINNING:
+        kept = [(start, s) for start, s in previous.changes if start < since]
+        later = sorted({since, *(d for d in dates if d > since)})
+        return _merged([*kept, *((d, state(d)) for d in later)])
+    if not dates:
+        return Timeline(((BEGINNING, state(BEGINNING)),))
+    first = dates[0]
+    before = state(first - timedelta(days=1)) if first > BEGINNING else state(first)
+    return _merged([(BEGINNING, before), *((d, state(d)) for d in dates)])

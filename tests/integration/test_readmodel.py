@@ -1,0 +1,277 @@
+"""The read model's projection on a real store, SQLite and PostgreSQL.
+
+Exactly once: an event offered twice is refused by the tracking record; a
+failure inside the transaction leaves neither rows nor tracking behind; a
+projector killed mid-way resumes where it stopped, and what it then holds is,
+row for row, what a rebuild from scratch holds, and answers as each program's
+own compliance does.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+from typer.testing import CliRunner
+
+from api.cli import cli
+from domain.application import Tracker
+from domain.errors import ProgramNotFound
+from domain.intake import parse_event
+from projections.readmodel import provider_of
+from projections.readmodel_sql import TABLES
+from projections.readmodel_view import ProgramQuery, ReadModelRecorder
+from projections.runner import ReadModelRunner, open_read_model
+from tests.histories import Body, sample_program
+
+WHT = str(Path(sys.executable).with_name("wht"))
+
+
+@pytest.fixture
+def view(tracker: Tracker) -> ReadModelRecorder:
+    return open_read_model(tracker)
+
+
+@pytest.fixture
+def runner(tracker: Tracker, view: ReadModelRecorder) -> Iterator[ReadModelRunner]:
+    runner = ReadModelRunner(tracker, view)
+    yield runner
+    runner.stop()
+    runner.lock.release()
+
+
+def seed(tracker: Tracker, programs: int, seed: int = 7) -> tuple[str, list[UUID]]:
+    """`programs` sample programs of one new provider, sent in batches; their ids."""
+    rnd = random.Random(seed)
+    provider = f"clinic-{uuid4().hex[:8]}"
+    items: list[tuple[UUID, Body]] = []
+    for _ in range(programs):
+        pid = uuid4()
+        start = date(2026, 1, 5) + timedelta(days=rnd.randint(0, 200))
+        items += [(pid, e) for e in sample_program(rnd, provider, start)]
+    for at in range(0, len(items), 200):
+        tracker.ingest_batch(
+            [
+                (
+                    pid,
+                    parse_event(
+                        e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]), e["data"]
+                    ),
+                )
+                for pid, e in items[at : at + 200]
+            ]
+        )
+    return provider, sorted({pid for pid, _ in items}, key=str)
+
+
+def assert_agrees(
+    tracker: Tracker, view: ReadModelRecorder, provider: str, ids: list[UUID]
+) -> None:
+    """The read model answers as each program's own compliance, at a few pairs of times."""
+    instants = sorted({tracker.view(pid).program.modified_on for pid in ids})
+    for known_at in [
+        instants[0] - timedelta(microseconds=1),
+        instants[len(instants) // 2],
+        instants[-1],
+    ]:
+        for as_of in (date(2026, 2, 1), date(2026, 5, 15), date(2026, 11, 1)):
+            want = []
+            for pid in ids:
+                try:
+                    judged = tracker.view(pid, known_at)
+                except ProgramNotFound:
+                    continue
+                assessment = judged.assess(as_of)
+                want.append(
+                    (
+                        str(pid),
+                        provider_of(judged.program),
+                        assessment.status,
+                        assessment.discharge_eligible,
+                        tuple(sorted({f.code for f in assessment.findings})),
+                    )
+                )
+            page = view.programs(
+                ProgramQuery(as_of=as_of, known_at=known_at, provider_id=provider, limit=500)
+            )
+            got = [
+                (p.program_id, p.provider_id, p.status, p.discharge_eligible, p.findings)
+                for p in page.programs
+            ]
+            assert got == sorted(want), (as_of, known_at)
+
+
+def all_rows(view: ReadModelRecorder) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the read model, as text, sorted: to compare two read models."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    datastore: Any = view.datastore  # type: ignore[attr-defined]
+    for table in TABLES:
+        columns = (
+            "program_id, valid_from, valid_to, recorded_from, superseded_at, version"
+            if table != "wht_rm_program"
+            else "program_id, version, timeline"
+        )
+        casts = ", ".join(f"CAST({c} AS TEXT)" for c in columns.split(", "))
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT {casts} FROM {table}")
+            found[table] = sorted(
+                tuple(row.values()) if isinstance(row, dict) else tuple(row)
+                for row in cursor.fetchall()
+            )
+    return found
+
+
+def test_an_event_offered_twice_is_applied_once(
+    tracker: Tracker, view: ReadModelRecorder, runner: ReadModelRunner
+) -> None:
+    seed(tracker, 2)
+    runner.catch_up()
+    before = all_rows(view)
+    last = runner.position()
+    [notification] = tracker.recorder.select_notifications(start=last, limit=1)
+    event = tracker.mapper.to_domain_event(notification)
+    with pytest.raises(IntegrityError):
+        runner.projection.process_event(event, Tracking(tracker.name, last))
+    assert all_rows(view) == before
+    assert runner.position() == last
+
+
+def test_a_failure_inside_the_transaction_leaves_nothing_and_resuming_repairs_it(
+    tracker: Tracker,
+    view: ReadModelRecorder,
+    runner: ReadModelRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider, ids = seed(tracker, 3)
+    runner.catch_up(until=5)
+    before = all_rows(view)
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(view, "_insert_tracking", crash)
+    with pytest.raises(RuntimeError):
+        runner.catch_up()
+    assert runner.position() == 5
+    assert all_rows(view) == before
+    monkeypatch.undo()
+    runner.projection.forget()
+    runner.catch_up()
+    assert runner.position() == runner.latest()
+    assert_agrees(tracker, view, provider, ids)
+
+
+def test_rebuild_drops_and_rebuilds_the_same_read_model(
+    tracker: Tracker,
+    view: ReadModelRecorder,
+    runner: ReadModelRunner,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider, ids = seed(tracker, 4)
+    runner.catch_up()
+    before = all_rows(view)
+    monkeypatch.setenv("WHT_DATABASE_URL", store_url)
+    result = CliRunner().invoke(cli, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(ids)} programs" in result.output and "rebuilt the read model" in result.output
+    assert all_rows(view) == before
+    assert_agrees(tracker, view, provider, ids)
+
+
+def test_only_one_projector_holds_the_lock_at_a_time(
+    tracker: Tracker, view: ReadModelRecorder
+) -> None:
+    first, second = ReadModelRunner(tracker, view), ReadModelRunner(tracker, view)
+    try:
+        assert first.lock.acquire()
+        assert not second.lock.acquire()
+        first.lock.release()
+        assert second.lock.acquire()
+    finally:
+        first.lock.release()
+        second.lock.release()
+
+
+def test_the_background_projection_keeps_up_until_stopped(
+    tracker: Tracker, view: ReadModelRecorder, runner: ReadModelRunner
+) -> None:
+    runner.start()
+    provider, ids = seed(tracker, 3)
+    runner.wait_for(runner.latest(), timeout=30)
+    assert runner.state == "active"
+    assert_agrees(tracker, view, provider, ids)
+    runner.stop()
+    assert runner.state == "stopped"
+
+
+@pytest.mark.slow
+def test_a_killed_projector_resumes_where_it_stopped(
+    tracker: Tracker,
+    view: ReadModelRecorder,
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider, ids = seed(tracker, 14, seed=11)
+    latest = tracker.recorder.max_notification_id() or 0
+    env = {**os.environ, "WHT_DATABASE_URL": store_url}
+    log = (tmp_path / "project.log").open("wb")
+    process = subprocess.Popen(
+        [WHT, "project"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (view.max_tracking_id(tracker.name) or 0) < latest // 4:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stopped_at = view.max_tracking_id(tracker.name) or 0
+    assert 0 < stopped_at < latest
+    again = subprocess.run(
+        [WHT, "project", "--once"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert f"projected {latest - stopped_at} events" in again.stdout
+    assert view.max_tracking_id(tracker.name) == latest
+    assert_agrees(tracker, view, provider, ids)
+    resumed = all_rows(view)
+    monkeypatch.setenv("WHT_DATABASE_URL", store_url)
+    assert CliRunner().invoke(cli, ["rebuild"]).exit_code == 0
+    assert all_rows(view) == resumed
+
+
+def test_a_program_unknown_at_known_at_is_not_listed(
+    tracker: Tracker, view: ReadModelRecorder, runner: ReadModelRunner
+) -> None:
+    provider, ids = seed(tracker, 1)
+    runner.catch_up()
+    first = tracker.view(ids[0]).program.trail[0].recorded_at
+    query = ProgramQuery(
+        as_of=date(2026, 6, 1), known_at=first - timedelta(microseconds=1), provider_id=provider
+    )
+    assert view.programs(query).programs == ()
+    query = ProgramQuery(
+        as_of=date(2026, 6, 1), known_at=datetime.now(first.tzinfo), provider_id=provider
+    )
+    assert [p.program_id for p in view.programs(query).programs] == [str(ids[0])]
