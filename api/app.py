@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import problems, routers
+from api.auth import install_auth
 from api.limits import BodySizeLimit
 from domain.application import Tracker
+from projections.runner import ReadModelRunner, open_read_model
 
 
 def router_modules() -> list[str]:
@@ -17,14 +21,37 @@ def router_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(routers.__path__))
 
 
-def create_app(tracker: Tracker) -> FastAPI:
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Run the read model's projection beside the API, from startup to shutdown."""
+    runner: ReadModelRunner | None = app.state.projection
+    if runner is not None:
+        runner.start()
+    try:
+        yield
+    finally:
+        if runner is not None:
+            runner.stop()
+
+
+def create_app(tracker: Tracker, *, projection: bool = True,
+               read_model_wait: float = 5.0) -> FastAPI:
+    """The API on `tracker`. With `projection`, the regulator's read model is kept up to
+    date by a background thread (`wht serve --no-projection` leaves it to `wht project`);
+    its list waits up to `read_model_wait` seconds for the projection to catch up."""
     app = FastAPI(
+        lifespan=lifespan,
         title="Work hardening compliance tracker",
         version="0.1.0",
         description="Records work hardening programs as events and derives their compliance "
         "with the payer's policy (Optum 481), at any business date and any known-at instant.",
     )
     app.state.tracker = tracker
+    app.state.read_model = open_read_model(tracker)
+    app.state.read_model_wait = read_model_wait
+    app.state.projection = (
+        ReadModelRunner(tracker, app.state.read_model) if projection else None
+    )
     problems.install(app)
     app.add_middleware(BodySizeLimit)
     for name in router_modules():
@@ -36,4 +63,5 @@ def create_app(tracker: Tracker) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_auth(app, tracker)
     return app
