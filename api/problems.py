@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.errors import BatchRejected, Conflict, InvalidEvent, NotFound, TrackerError
 

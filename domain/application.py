@@ -232,12 +232,12 @@ class Tracker(Application[UUID]):
         zone = referral.time_zone if referral else None
         today = datetime.now(time_zone(zone)).date()
         refuse_future_dates(event, today, zone or "UTC")
-        if isinstance(event.data, ProgramReferred) and event.data.policy is not None:
-            if self.catalog.get(event.data.policy) is None:
-                raise InvalidEvent(
-                    f"Unknown policy pack {event.data.policy!r}; GET /v1/policies lists them.",
-                    [{"loc": ["body", "data", "policy"], "msg": "unknown policy pack"}],
-                )
+        requested = event.data.policy if isinstance(event.data, ProgramReferred) else None
+        if requested is not None and self.catalog.get(requested) is None:
+            raise InvalidEvent(
+                f"Unknown policy pack {requested!r}; GET /v1/policies lists them.",
+                [{"loc": ["body", "data", "policy"], "msg": "unknown policy pack"}],
+            )
         recorded_at = self.clock()
         if program is not None and recorded_at <= program.modified_on:
             recorded_at = program.modified_on + timedelta(microseconds=1)

@@ -25,8 +25,6 @@ from pydantic import (
     StringConstraints,
 )
 
-
-
 EARLIEST = date(1900, 1, 1)
 
 

@@ -7,8 +7,8 @@ the instant an event was recorded.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 

@@ -22,7 +22,7 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.sql_create_statements.extend(
-            SQL(s)
+            SQL(s).format()
             for s in (
                 "CREATE TABLE IF NOT EXISTS wht_event_index ("
                 "event_id text PRIMARY KEY, program_id uuid NOT NULL, "
@@ -43,7 +43,8 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         rows: dict[tuple[UUID, int], IndexRow] = kwargs.get("index_rows") or {}
         if rows:
             curs.executemany(
-                SQL(f"INSERT INTO wht_event_index ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
+                SQL(f"INSERT INTO wht_event_index ({COLUMNS}) "  # noqa: S608 (fixed columns)
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
                 [
                     (r.event_id, r.program_id, r.version, r.recorded_at, r.type, r.body_sha,
                      r.referral_key, r.result)
@@ -53,11 +54,13 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
 
     def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL(sql), params)  # type: ignore[arg-type]
+            curs.execute(SQL(sql), params)
             return list(curs.fetchall())
 
     def find_event(self, event_id: str) -> IndexRow | None:
-        rows = self._select(f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = %s", (event_id,))
+        rows = self._select(
+            f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = %s", (event_id,)
+        )
         if not rows:
             return None
         r = rows[0]
@@ -87,7 +90,8 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
 
     def program_ids(self, known_at: datetime) -> list[UUID]:
         rows = self._select(
-            "SELECT DISTINCT program_id FROM wht_event_index WHERE version = 1 AND recorded_at <= %s",
+            "SELECT DISTINCT program_id FROM wht_event_index "
+            "WHERE version = 1 AND recorded_at <= %s",
             (known_at,),
         )
         return [r["program_id"] for r in rows]

@@ -63,7 +63,9 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             return list(c.fetchall())
 
     def find_event(self, event_id: str) -> IndexRow | None:
-        rows = self._select(f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = ?", (event_id,))
+        rows = self._select(
+            f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = ?", (event_id,)
+        )
         if not rows:
             return None
         r = rows[0]
@@ -92,7 +94,8 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def program_ids(self, known_at: datetime) -> list[UUID]:
         rows = self._select(
-            "SELECT DISTINCT program_id FROM wht_event_index WHERE version = 1 AND recorded_at <= ?",
+            "SELECT DISTINCT program_id FROM wht_event_index "
+            "WHERE version = 1 AND recorded_at <= ?",
             (_instant(known_at),),
         )
         return [UUID(r[0]) for r in rows]

@@ -1,0 +1,50 @@
+"""The benchmark runs end to end: `scripts/bench.py --quick` on SQLite, as CI runs it.
+
+A smoke test only: it checks that every phase ran and reported positive
+figures, never how fast anything was (BENCHMARKS.md holds the numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADLINES = ["ingest_single_ratio", "ingest_batch_ratio", "known_at_ratio",
+             "regulator_p95_ms", "rebuild_ratio"]
+
+
+def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json", str(out),
+         "--database-url", f"sqlite:///{tmp_path / 'stores' / 'bench.sqlite'}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(out.read_text())
+
+    for key in HEADLINES:
+        assert results[key] > 0, key
+        assert key in results["targets"]
+    for phase in ("ingest_single", "ingest_batch", "rebuild"):
+        assert results[phase]["product"]["events_per_s"] > 0
+        assert results[phase]["floor"]["events_per_s"] > 0
+        assert results[phase]["product"]["events"] > 0
+    assert results["ingest_single"]["product"]["p99_ms"] > 0
+    assert set(results["known_at"]["sizes"]) == {"100", "500"}
+    assert results["regulator"]["programs"] == 1000
+    assert results["regulator"]["p50_ms"] > 0
+    assert results["rebuild"]["product"]["events"] == results["regulator"]["events"]
+    assert results["meta"]["quick"] is True
+    assert results["meta"]["store"] == "sqlite"
+    assert "ingest_single" in done.stdout  # the table
+    assert not list((tmp_path / "stores").glob("*.sqlite")), "stores are removed afterwards"
