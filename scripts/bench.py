@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Benchmarks against the stack's own floor: ingestion, point-in-time reads, regulator
+queries, rebuilds.
+
+    .venv/bin/python scripts/bench.py [--quick] [--json FILE]
+        [--database-url sqlite:///PATH | postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/wht bench ...            (the same, as a command)
+
+One run, one machine, one kind of store; every product figure is set beside
+the floor (the eventsourcing library alone doing the same storage work on the
+same kind of store) and reported as a ratio, because absolute times on a
+shared machine drift. Each phase uses its own fresh store:
+
+1. ingest_single: single-event POSTs from 8 concurrent clients to a `wht serve`
+   process; floor: the same events, one `Application.save` each, 8 threads.
+2. ingest_batch: POST /v1/events in batches of 500; floor: the same events
+   saved in-process in batches of 500 (one `Application.save` a batch).
+3. known_at: p50 of compliance (the route function, in-process) for programs
+   of 100 and 2,000 events with known_at mid-history, over the same query
+   without known_at; the ratio is the larger of the two sizes'.
+4. regulator: p50/p95 of GET /v1/programs (HTTP, to `wht serve`) with as_of
+   and known_at, over N programs seeded in-process through `Tracker.ingest_batch`.
+5. rebuild: events/s of `wht rebuild` on that store; floor: reading and decoding
+   the same notification log with the library alone.
+
+--quick (a smoke run for CI) uses 1,000 programs and programs of 100 and 500
+events. Targets are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from scripts.bench_ingest import ingest_batch, ingest_single  # noqa: E402
+from scripts.bench_reads import known_at, regulator  # noqa: E402
+from scripts.bench_report import machine, print_table, summary  # noqa: E402
+from scripts.bench_stores import Stores  # noqa: E402
+from scripts.bench_workload import QUICK, Plan  # noqa: E402
+
+PHASES = ("ingest_single", "ingest_batch", "known_at", "regulator")  # regulator includes rebuild
+
+
+# ---- the run ----
+
+def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
+    plan = QUICK if args.quick else Plan()
+    if args.programs:
+        plan = Plan(**{**asdict(plan), "regulator_programs": args.programs})
+    chosen = args.phases.split(",") if args.phases else list(PHASES)
+    stores = Stores(args.database_url, keep=args.keep)
+    logs = Path(tempfile.mkdtemp(prefix="wht-bench-logs-"))
+    results: dict[str, Any] = {"meta": machine(stores, args.quick, plan, sys.argv)}
+    began = time.perf_counter()
+    try:
+        if "ingest_single" in chosen:
+            say("ingest_single: 8 clients posting single events to wht serve ...")
+            results["ingest_single"] = ingest_single(stores, plan, logs, not args.no_projection)
+        if "ingest_batch" in chosen:
+            say(f"ingest_batch: {plan.batch_size}-event batches to POST /v1/events ...")
+            results["ingest_batch"] = ingest_batch(stores, plan, logs, not args.no_projection)
+        if "known_at" in chosen:
+            say(f"known_at: programs of {' and '.join(map(str, plan.known_at_sizes))} events ...")
+            results["known_at"] = known_at(stores, plan)
+        if "regulator" in chosen:
+            say(f"regulator + rebuild: seeding {plan.regulator_programs} programs, "
+                "wht rebuild, then the list query over HTTP ...")
+            results["regulator"], results["rebuild"] = regulator(stores, plan, logs)
+    finally:
+        stores.close()
+    results["meta"]["total_s"] = time.perf_counter() - began
+    results["meta"]["server_logs"] = str(logs)
+    results.update(summary(results))
+    return results
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    p.add_argument("--database-url", default=None,
+                   help="kind and place of the stores: sqlite:///PATH (default: a temporary "
+                   "folder) or postgresql://USER@HOST:PORT/DB (a new database per store; DB is "
+                   "only connected to for CREATE/DROP DATABASE)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run (1,000 programs; under a minute on SQLite)")
+    p.add_argument("--json", type=Path, default=None, help="also write the results here")
+    p.add_argument("--programs", type=int, default=None,
+                   help="programs for the regulator and rebuild phases (default 10,000; "
+                   "quick 1,000)")
+    p.add_argument("--phases", default=None,
+                   help=f"comma-separated subset of {','.join(PHASES)} (regulator includes "
+                   "rebuild)")
+    p.add_argument("--no-projection", action="store_true",
+                   help="serve the ingest phases with `wht serve --no-projection`")
+    p.add_argument("--keep", action="store_true", help="keep the stores afterwards")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+
+    def say(text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    results = run(args, say)
+    print_table(results)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        say(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The benchmark's report: the machine it ran on, the headline ratios, the terminal table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (comparison, bound): ">=" means the figure should be at least the bound.
+TARGETS: dict[str, tuple[str, float]] = {
+    "ingest_single_ratio": (">=", 0.5),
+    "ingest_batch_ratio": (">=", 0.5),
+    "known_at_ratio": ("<=", 2.0),
+    "regulator_p95_ms": ("<=", 100.0),
+    "rebuild_ratio": (">=", 0.5),
+}
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _git() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
+                               capture_output=True, check=True).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _postgres_version(stores: Any) -> str | None:
+    if stores.kind != "postgresql":
+        return None
+    import psycopg
+
+    with psycopg.connect(stores.admin, connect_timeout=10) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else None
+
+
+def _package(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def machine(stores: Any, quick: bool, plan: Any, argv: list[str]) -> dict[str, Any]:
+    """What the figures depend on besides the code: machine, versions, store, date."""
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(argv),
+        "quick": quick,
+        "store": stores.kind,
+        "store_detail": stores.describe(),
+        "cpus": os.cpu_count(),
+        "cpu_model": _cpu(),
+        "memory": _memory(),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": _postgres_version(stores),
+        "eventsourcing": _package("eventsourcing"),
+        "git": _git(),
+        "plan": asdict(plan),
+    }
+
+
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures (top-level keys of the JSON) and whether each meets its target."""
+    out: dict[str, Any] = {}
+    if "ingest_single" in results:
+        out["ingest_single_ratio"] = results["ingest_single"]["ratio"]
+    if "ingest_batch" in results:
+        out["ingest_batch_ratio"] = results["ingest_batch"]["ratio"]
+    if "known_at" in results:
+        out["known_at_ratio"] = results["known_at"]["ratio"]
+    if "regulator" in results:
+        out["regulator_p50_ms"] = results["regulator"]["p50_ms"]
+        out["regulator_p95_ms"] = results["regulator"]["p95_ms"]
+    if "rebuild" in results:
+        out["rebuild_ratio"] = results["rebuild"]["ratio"]
+    targets = {}
+    for name, (op, bound) in TARGETS.items():
+        if name in out:
+            value = out[name]
+            targets[name] = {"target": f"{op} {bound:g}", "value": value,
+                             "met": value >= bound if op == ">=" else value <= bound}
+    out["targets"] = targets
+    return out
+
+
+def _rate(x: dict[str, Any]) -> str:
+    return f"{x['events_per_s']:,.0f} ev/s ({x['events']:,} in {x['seconds']:.1f} s)"
+
+
+def _behind(product: dict[str, Any]) -> str:
+    lag = product.get("read_model")
+    if not lag:
+        return ""
+    return f"\nread model {lag['behind']:,} events behind at the end"
+
+
+def _verdict(name: str, value: float) -> str:
+    op, bound = TARGETS[name]
+    met = value >= bound if op == ">=" else value <= bound
+    return f"{op} {bound:g}: " + ("[green]met[/]" if met else "[red]missed[/]")
+
+
+def _met(results: dict[str, Any], name: str) -> str:
+    t = results["targets"].get(name)
+    return "" if t is None else _verdict(name, t["value"])
+
+
+def print_table(results: dict[str, Any]) -> None:
+    meta = results["meta"]
+    table = Table(title=f"wht bench on {meta['store']} ({'quick' if meta['quick'] else 'full'}), "
+                  f"{meta['cpus']} cpus, {meta['date']}")
+    for column in ("phase", "product", "floor", "ratio / figure", "target"):
+        table.add_column(column)
+    if "ingest_single" in results:
+        r = results["ingest_single"]
+        p = r["product"]
+        table.add_row("ingest_single", f"{_rate(p)}\np50 {p['p50_ms']:.1f} ms, "
+                      f"p99 {p['p99_ms']:.1f} ms{_behind(p)}", _rate(r["floor"]),
+                      f"{r['ratio']:.3f}",
+                      _met(results, "ingest_single_ratio"))
+    if "ingest_batch" in results:
+        r = results["ingest_batch"]
+        p = r["product"]
+        table.add_row("ingest_batch", f"{_rate(p)}\nbatch p50 {p['batch_p50_ms']:.0f} ms"
+                      f"{_behind(p)}",
+                      _rate(r["floor"]), f"{r['ratio']:.3f}", _met(results, "ingest_batch_ratio"))
+    if "known_at" in results:
+        for size, row in results["known_at"]["sizes"].items():
+            table.add_row(f"known_at ({size} events)", f"known_at p50 {row['known_at_p50_ms']:.2f}"
+                          " ms", f"now p50 {row['now_p50_ms']:.2f} ms", f"{row['ratio']:.2f}",
+                          _verdict("known_at_ratio", row["ratio"]))
+    if "regulator" in results:
+        r = results["regulator"]
+        table.add_row("regulator", f"p50 {r['p50_ms']:.1f} ms\np95 {r['p95_ms']:.1f} ms",
+                      f"{r['programs']:,} programs, {r['events']:,} events",
+                      f"p95 {r['p95_ms']:.1f} ms", _met(results, "regulator_p95_ms"))
+    if "rebuild" in results:
+        r = results["rebuild"]
+        table.add_row("rebuild", _rate(r["product"]), _rate(r["floor"]), f"{r['ratio']:.3f}",
+                      _met(results, "rebuild_ratio"))
+    console = Console(width=max(shutil.get_terminal_size((140, 24)).columns, 100))
+    console.print(table)
+    console.print(f"total {meta['total_s']:.0f} s; store: {meta['store_detail']}")
