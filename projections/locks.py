@@ -8,6 +8,7 @@ a file beside the SQLite database (released by the kernel likewise).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -46,10 +47,13 @@ class FileLock:
         return True
 
     def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        # Stopping and the projection thread may both release: take the handle
+        # first, and let a descriptor already closed (process teardown) pass.
+        handle, self._file = self._file, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
 
 class AdvisoryLock:
