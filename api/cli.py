@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.bootstrap import BadDatabaseUrl, build_tracker
 from api.settings import Settings
-from domain.application import Tracker
+from api.terminal import open_tracker
 
 cli = typer.Typer(
     help="Work hardening compliance tracker. Storage: WHT_DATABASE_URL "
@@ -17,18 +16,6 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def open_tracker() -> Tracker:
-    url = Settings().database_url
-    try:
-        return build_tracker(url)
-    except BadDatabaseUrl as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # the store itself is unreachable or unreadable
-        typer.echo(f"error: cannot open the store at {url}: {exc}", err=True)
-        raise typer.Exit(1) from None
 
 
 @cli.command()

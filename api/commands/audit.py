@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -16,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.deps import parse_as_of, parse_known_at
-from domain.application import Tracker
+from api.terminal import fail, tracker_session
 from domain.errors import TrackerError
 
 KnownAtOpt = Annotated[
@@ -36,25 +34,6 @@ def tool_version() -> str:
         return version("wht")
     except PackageNotFoundError:
         return "unknown"
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def tracker_session() -> Iterator[Tracker]:
-    """The tracker on WHT_DATABASE_URL; domain refusals become stderr and exit 1."""
-    from api.cli import open_tracker
-
-    tracker = open_tracker()
-    try:
-        yield tracker
-    except TrackerError as error:
-        raise fail(error.detail) from None
-    finally:
-        tracker.close()
 
 
 def parse_program(text: str) -> UUID:

@@ -35,7 +35,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @contextmanager
 def security_store() -> Iterator[SecurityStore]:
     """The key store in WHT_DATABASE_URL's database; refusals become stderr and exit 1."""
-    from api.cli import open_tracker
+    from api.terminal import open_tracker
 
     tracker = open_tracker()
     try:

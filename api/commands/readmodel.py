@@ -13,7 +13,6 @@ import logging
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -25,31 +24,13 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.schemas import BatchItemIn
+from api.terminal import fail, tracker_session
 from domain.application import Tracker
 from domain.errors import BatchRejected, InvalidEvent, TrackerError
 from domain.intake import NewEvent, parse_event
 from projections.runner import ReadModelRunner, open_read_model
 
 CHUNK = 1000
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def tracker_session() -> Iterator[Tracker]:
-    """The tracker on WHT_DATABASE_URL, closed afterwards; refusals exit 1."""
-    from api.cli import open_tracker
-
-    tracker = open_tracker()
-    try:
-        yield tracker
-    except TrackerError as error:
-        raise fail(error.detail) from None
-    finally:
-        tracker.close()
 
 
 def _progress() -> Progress:
