@@ -109,7 +109,7 @@ def ingest_single(stores: Stores, plan: Plan, logs: Path, projection: bool) -> d
         product["server_cpu_s"], product["client_cpu_s"] = server.cpu() - before, own_cpu() - mine
         product["read_model"] = projection_lag(server.url)
     lib = best(plan.floor_runs, lambda: floor.save_single(stores.fresh("single-floor"), clients))
-    sequential = best(plan.floor_runs, lambda: floor.save_single(
+    sequential = best(1, lambda: floor.save_single(
         stores.fresh("single-floor-seq"), [[e for c in clients for e in c]]))
     return {"clients": plan.clients, "projection": projection, "product": product,
             "floor": lib, "ratio": product["events_per_s"] / lib["events_per_s"],

@@ -120,7 +120,7 @@ def regulator_queries(as_of: date, known_at: datetime) -> list[dict[str, Any]]:
         {"provider_id": "clinic-013"},
         {},
         {"status": "discharged"},
-        {"finding": "coverage_exhausted", "provider_id": "clinic-021"},
+        {"finding": "admission_criteria_unmet", "provider_id": "clinic-021"},
     ]
     return [{**times, **f} for f in filters]
 
