@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -77,10 +78,17 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
             say(f"regulator + rebuild: seeding {plan.regulator_programs} programs, "
                 "wht rebuild, then the list query over HTTP ...")
             results["regulator"], results["rebuild"] = regulator(stores, plan, logs)
+    except BaseException:
+        print(f"the servers' logs are in {logs}", file=sys.stderr)
+        raise
     finally:
         stores.close()
+    # The servers' logs are kept only when asked for (or, above, when a phase failed).
+    if args.keep:
+        results["meta"]["server_logs"] = str(logs)
+    else:
+        shutil.rmtree(logs, ignore_errors=True)
     results["meta"]["total_s"] = time.perf_counter() - began
-    results["meta"]["server_logs"] = str(logs)
     results.update(summary(results))
     return results
 
@@ -107,7 +115,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    unknown = set(args.phases.split(",") if args.phases else ()) - set(PHASES)
+    if unknown:
+        cli.error(f"unknown phase(s) {', '.join(sorted(unknown))}; choose from {', '.join(PHASES)}")
 
     def say(text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
