@@ -182,6 +182,30 @@ def test_figures_known_at_t_equal_a_fresh_tracker_fed_only_the_events_recorded_b
 
 @PROPERTY
 @given(ops=programs)
+def test_a_cached_program_cut_at_a_version_equals_that_version_replayed_from_the_store(
+    tracker: Tracker, ops: list[tuple[str, int, int]]
+) -> None:
+    clinic = Clinic(tracker)
+    post_all(clinic, build_posts(ops, f"PR-{clinic.program_id.hex}"))
+    latest = tracker.repository.get(clinic.program_id)
+
+    for version in range(1, latest.version + 1):
+        cut = latest.at_version(version)
+        stored = tracker.repository.get(clinic.program_id, version=version)
+        assert (cut.version, cut.modified_on, cut.last_hash) == (
+            stored.version, stored.modified_on, stored.last_hash,
+        )
+        assert (cut.trail, cut.active, cut.retracted) == (
+            stored.trail, stored.active, stored.retracted,
+        )
+        assert cut.referral == stored.referral
+    assert latest.at_version(latest.version).trail == latest.trail
+    with pytest.raises(ValueError):
+        latest.at_version(latest.version + 1)
+
+
+@PROPERTY
+@given(ops=programs)
 def test_as_of_moving_forward_never_decreases_days_attended_or_total_hours(
     tracker: Tracker, ops: list[tuple[str, int, int]]
 ) -> None:
