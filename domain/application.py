@@ -40,6 +40,8 @@ from projections.compliance import Assessment, assess
 
 SAVE_ATTEMPTS = 20
 RECENT_ASSESSMENTS = 2000
+ALWAYS = datetime.max.replace(tzinfo=UTC)  # a `known_at` later than any record time
+Referrals = dict[str, list[tuple[UUID, datetime]]]
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,10 @@ class Tracker(Application[UUID]):
         receipts: list[Receipt | None] = []
         rows: dict[tuple[UUID, int], IndexRow] = {}
         failures: list[dict[str, Any]] = []
+        # One query for every event id of the batch, and one per physician referral
+        # id: the batch writes nothing before its save, so neither answer changes.
+        priors = self.index.find_events([event.event_id for _, event in items])
+        referrals: Referrals = {}
         for index, (program_id, event) in enumerate(items):
             try:
                 sha = event.body_sha(program_id)
@@ -146,14 +152,16 @@ class Tracker(Application[UUID]):
                     receipts.append(None)  # filled with the first item's result below
                     continue
                 seen[event.event_id] = (sha, index)
-                prior = self.index.find_event(event.event_id)
+                prior = priors.get(event.event_id)
                 if prior is not None:
                     receipts.append(self._repeat(prior, sha))
                     continue
                 if program_id not in programs:
                     programs[program_id] = self._load(program_id)
                 program = programs[program_id]
-                receipt, program, row = self._apply(program_id, program, event, sha, views)
+                receipt, program, row = self._apply(
+                    program_id, program, event, sha, views, referrals
+                )
                 programs[program_id] = program
                 rows[(program_id, row.version)] = row
                 receipts.append(receipt)
@@ -214,6 +222,7 @@ class Tracker(Application[UUID]):
         event: NewEvent,
         sha: str,
         views: dict[UUID, Assessment | None],
+        referrals: Referrals,
     ) -> tuple[Receipt, Program, IndexRow]:
         if program is None and event.type != "ProgramReferred":
             raise ProgramNotFound(
@@ -251,10 +260,10 @@ class Tracker(Application[UUID]):
             if before is None and recent and recent[:2] == (program.version, today):
                 before = recent[2]
             if before is None:
-                before = self._view(program, recorded_at).assess(today)
+                before = self._view(program, recorded_at, referrals).assess(today)
             program.record(event.type, event.event_id, event.occurred_on, event.payload,
                            recorded_at)
-        after = self._view(program, recorded_at).assess(today)
+        after = self._view(program, recorded_at, referrals).assess(today)
         views[program_id] = after
         old = {f.key() for f in before.findings} if before else set()
         body = {
@@ -287,7 +296,11 @@ class Tracker(Application[UUID]):
             "prev_hash": fact.prev_hash,
         }
 
-    def _view(self, program: Program, known_at: datetime) -> View:
+    def _view(
+        self, program: Program, known_at: datetime, referrals: Referrals | None = None
+    ) -> View:
+        """`program` judged as known at `known_at`. `referrals` caches, per physician
+        referral id, every program on it with its first record time (as of any time)."""
         referral = program.referral
         if referral is None:
             pack = self.catalog.packs[self.catalog.default_id]
@@ -297,9 +310,17 @@ class Tracker(Application[UUID]):
         earlier: list[str] = []
         key = data.referral.physician_referral_id
         if key:
+            if referrals is None:
+                rows = self.index.programs_with_referral(key, known_at)
+            else:
+                if key not in referrals:
+                    referrals[key] = self.index.programs_with_referral(key, ALWAYS)
+                # MIN(recorded_at) over rows up to known_at is the overall first when
+                # that is up to known_at, and there is none otherwise.
+                rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
             earlier = [
                 str(pid)
-                for pid, first in self.index.programs_with_referral(key, known_at)
+                for pid, first in rows
                 if pid != program.id and first < referral.recorded_at
             ]
         return View(program, known_at, pack, in_force, earlier)
@@ -320,6 +341,8 @@ class Tracker(Application[UUID]):
                 + (f" at {format_instant(instant)}." if known_at else ".")
             )
         program: Program = self.repository.get(program_id, deepcopy_from_cache=False)
-        if program.version != version:
+        if version < program.version:
+            program = program.at_version(version)
+        elif version > program.version:  # another writer, between the two reads
             program = self.repository.get(program_id, version=version)
         return self._view(program, instant)

@@ -10,6 +10,7 @@ COV-1 across programs).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -28,8 +29,14 @@ class IndexRow:
     result: str  # the JSON the ingest answered with, returned again on a retry
 
 
+# How many event ids one lookup query names (SQLite allows 32,766 parameters).
+LOOKUP_CHUNK = 500
+
+
 class IndexedRecorder(Protocol):
     def find_event(self, event_id: str) -> IndexRow | None: ...
+
+    def find_events(self, event_ids: Sequence[str]) -> dict[str, IndexRow]: ...
 
     def version_known_at(self, program_id: UUID, known_at: datetime) -> int | None: ...
 

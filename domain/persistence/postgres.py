@@ -13,7 +13,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from domain.persistence import IndexRow
+from domain.persistence import LOOKUP_CHUNK, IndexRow
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
 
@@ -58,17 +58,23 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
             return list(curs.fetchall())
 
     def find_event(self, event_id: str) -> IndexRow | None:
-        rows = self._select(
-            f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = %s", (event_id,)
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return IndexRow(
-            event_id=r["event_id"], program_id=r["program_id"], version=r["version"],
-            recorded_at=r["recorded_at"], type=r["type"], body_sha=r["body_sha"],
-            referral_key=r["referral_key"], result=r["result"],
-        )
+        return self.find_events([event_id]).get(event_id)
+
+    def find_events(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
+        """The index rows of those of `event_ids` already stored, by event id."""
+        found: dict[str, IndexRow] = {}
+        unique = list(dict.fromkeys(event_ids))
+        for first in range(0, len(unique), LOOKUP_CHUNK):
+            for r in self._select(
+                f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = ANY(%s)",  # noqa: S608
+                (unique[first : first + LOOKUP_CHUNK],),
+            ):
+                found[r["event_id"]] = IndexRow(
+                    event_id=r["event_id"], program_id=r["program_id"], version=r["version"],
+                    recorded_at=r["recorded_at"], type=r["type"], body_sha=r["body_sha"],
+                    referral_key=r["referral_key"], result=r["result"],
+                )
+        return found
 
     def version_known_at(self, program_id: UUID, known_at: datetime) -> int | None:
         rows = self._select(

@@ -67,15 +67,15 @@ class SealedSQLiteRecorder(Sealing, IndexedSQLiteRecorder):
     ) -> Sequence[int] | None:
         return super()._insert_events(c, stored_events, **self.sealed_rows(kwargs))
 
-    def find_event(self, event_id: str) -> IndexRow | None:
-        row = super().find_event(event_id)
-        return replace(row, result=self.unseal(row.result)) if row else None
+    def find_events(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
+        rows = super().find_events(event_ids)
+        return {k: replace(r, result=self.unseal(r.result)) for k, r in rows.items()}
 
 
 class SealedPostgresRecorder(Sealing, IndexedPostgresRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **self.sealed_rows(kwargs))
 
-    def find_event(self, event_id: str) -> IndexRow | None:
-        row = super().find_event(event_id)
-        return replace(row, result=self.unseal(row.result)) if row else None
+    def find_events(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
+        rows = super().find_events(event_ids)
+        return {k: replace(r, result=self.unseal(r.result)) for k, r in rows.items()}

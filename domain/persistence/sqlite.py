@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from domain.persistence import IndexRow
+from domain.persistence import LOOKUP_CHUNK, IndexRow
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
 
@@ -63,17 +63,25 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
             return list(c.fetchall())
 
     def find_event(self, event_id: str) -> IndexRow | None:
-        rows = self._select(
-            f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id = ?", (event_id,)
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return IndexRow(
-            event_id=r[0], program_id=UUID(r[1]), version=r[2],
-            recorded_at=datetime.fromisoformat(r[3]), type=r[4], body_sha=r[5],
-            referral_key=r[6], result=r[7],
-        )
+        return self.find_events([event_id]).get(event_id)
+
+    def find_events(self, event_ids: Sequence[str]) -> dict[str, IndexRow]:
+        """The index rows of those of `event_ids` already stored, by event id."""
+        found: dict[str, IndexRow] = {}
+        unique = list(dict.fromkeys(event_ids))
+        for first in range(0, len(unique), LOOKUP_CHUNK):
+            chunk = unique[first : first + LOOKUP_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._select(
+                f"SELECT {COLUMNS} FROM wht_event_index WHERE event_id IN ({marks})",  # noqa: S608
+                tuple(chunk),
+            ):
+                found[r[0]] = IndexRow(
+                    event_id=r[0], program_id=UUID(r[1]), version=r[2],
+                    recorded_at=datetime.fromisoformat(r[3]), type=r[4], body_sha=r[5],
+                    referral_key=r[6], result=r[7],
+                )
+        return found
 
     def version_known_at(self, program_id: UUID, known_at: datetime) -> int | None:
         rows = self._select(

@@ -566,6 +566,43 @@ def test_a_batch_repeating_stored_events_answers_200_for_them(tracker: Tracker) 
     assert receipts[3].body["version"] == 4
 
 
+def test_the_index_finds_many_event_ids_in_one_lookup(tracker: Tracker) -> None:
+    program_id = uuid4()
+    stored = opened()
+    send_all(tracker, program_id, stored)
+    ids = [b["event_id"] for b in stored]
+    unknown = [str(uuid4()) for _ in range(1200)]  # more than one query's worth of ids
+
+    found = tracker.index.find_events([*unknown[:700], ids[2], ids[0], *unknown[700:], ids[0]])
+
+    assert sorted(found) == sorted([ids[0], ids[2]])
+    assert [found[i].version for i in (ids[0], ids[2])] == [1, 3]
+    assert found[ids[0]] == tracker.index.find_event(ids[0])
+
+
+def cov1_codes(receipt: Any) -> list[str]:
+    return [f["code"] for f in receipt.body["findings"] if f["clause"] == "COV-1"]
+
+
+def test_a_second_program_on_one_physician_referral_is_flagged_when_recorded(
+    tracker: Tracker,
+) -> None:
+    first, second, third = uuid4(), uuid4(), uuid4()
+    first_receipts = send_all(tracker, first, opened(referral_id="PR-SHARED"))
+    # In one batch: a program on the shared referral (the first one is stored,
+    # so it is flagged) and one on a referral nobody else has.
+    receipts = send_batch(
+        tracker, [(second, referred(referral_id="PR-SHARED")), (third, referred())]
+    )
+
+    assert all(cov1_codes(r) == [] for r in first_receipts)
+    assert cov1_codes(receipts[0]) == ["repeat_program_without_review"]
+    assert cov1_codes(receipts[1]) == []
+    assert not [f for f in tracker.view(first).assess(DAY2).findings if f.clause == "COV-1"]
+    assert [f.code for f in tracker.view(second).assess(DAY2).findings
+            if f.clause == "COV-1"] == ["repeat_program_without_review"]
+
+
 def test_one_event_id_twice_in_a_batch_with_different_bodies_is_refused(
     tracker: Tracker,
 ) -> None:
