@@ -9,6 +9,7 @@ is the referral: the first one remaining).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -24,9 +25,10 @@ from projections.model import (
 )
 from projections.record import ProgramRecord, build_record
 from projections.rules.admission import admission_findings
-from projections.rules.attendance import attendance, non_compliance_findings
+from projections.rules.attendance import Attendance, attendance, non_compliance_findings
 from projections.rules.coding import billing_days, coding_findings
 from projections.rules.coverage import (
+    DayLedger,
     day_ledger,
     policy_in_force_findings,
     reimbursable_hours,
@@ -48,7 +50,16 @@ from projections.rules.sessions import (
     provider_findings,
 )
 
-__all__ = ["Assessment", "BillingDay", "BillingLine", "Finding", "assess"]
+__all__ = [
+    "Assessment",
+    "BillingDay",
+    "BillingLine",
+    "Finding",
+    "Verdict",
+    "assess",
+    "judge",
+    "status_of",
+]
 
 
 def assess(
@@ -68,7 +79,58 @@ def assess(
     `earlier_programs_same_referral` (other programs on the same physician
     referral, referred earlier) call for a `RepeatProgramApproved` (COV-1).
     """
-    record = build_record(facts, as_of)
+    verdict = judge(
+        build_record(facts, as_of),
+        pack,
+        pack_in_force=pack_in_force,
+        earlier_programs_same_referral=earlier_programs_same_referral,
+    )
+    record, ledger, counts = verdict.record, verdict.ledger, verdict.counts
+    return Assessment(
+        status=status_of(record),
+        policy=pack.id,
+        as_of=as_of,
+        admitted_on=record.admitted_on,
+        discharged_on=record.discharged_on,
+        weeks_used=_weeks_used(record),
+        days_attended=len(ledger.day_hours),
+        total_hours=sum(ledger.day_hours.values(), Decimal(0)),
+        reimbursable_hours=reimbursable_hours(ledger, pack),
+        unexcused_absences=counts.unexcused_absences,
+        excused_absences=counts.excused_absences,
+        tardy_days=counts.tardy_days,
+        absence_equivalents=counts.absence_equivalents,
+        discharge_eligible=bool(verdict.reasons),
+        discharge_reasons=verdict.reasons,
+        findings=merge_findings(verdict.findings),
+        billing=billing_days(ledger, pack),
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The rules' answers for one record, before figures and billing are added.
+
+    The read model's timeline needs only status, discharge eligibility and
+    finding codes, at many dates; it stops here rather than pay for
+    `assess`'s billing lines and merged messages at every one of them.
+    """
+
+    record: ProgramRecord
+    ledger: DayLedger
+    counts: Attendance
+    reasons: tuple[str, ...]
+    findings: tuple[Finding, ...]  # unmerged: `merge_findings` keeps every code
+
+
+def judge(
+    record: ProgramRecord,
+    pack: PolicyPack,
+    *,
+    pack_in_force: bool = True,
+    earlier_programs_same_referral: Sequence[str] = (),
+) -> Verdict:
+    """Every rule applied to `record` (the parameters are those of `assess`)."""
     ledger = day_ledger(record, pack)
     counts = attendance(record, pack)
     reasons = discharge_reasons(record, pack, counts)
@@ -90,28 +152,11 @@ def assess(
         *discharge_reason_findings(record, pack, counts),
         *report_findings(record, pack),
     ]
-    return Assessment(
-        status=_status(record),
-        policy=pack.id,
-        as_of=as_of,
-        admitted_on=record.admitted_on,
-        discharged_on=record.discharged_on,
-        weeks_used=_weeks_used(record),
-        days_attended=len(ledger.day_hours),
-        total_hours=sum(ledger.day_hours.values(), Decimal(0)),
-        reimbursable_hours=reimbursable_hours(ledger, pack),
-        unexcused_absences=counts.unexcused_absences,
-        excused_absences=counts.excused_absences,
-        tardy_days=counts.tardy_days,
-        absence_equivalents=counts.absence_equivalents,
-        discharge_eligible=bool(reasons),
-        discharge_reasons=reasons,
-        findings=merge_findings(findings),
-        billing=billing_days(ledger, pack),
-    )
+    return Verdict(record, ledger, counts, reasons, tuple(findings))
 
 
-def _status(record: ProgramRecord) -> str:
+def status_of(record: ProgramRecord) -> str:
+    """The program's status: discharged, admitted or referred."""
     if record.discharge is not None:
         return "discharged"
     if record.admission is not None:

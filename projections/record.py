@@ -8,11 +8,14 @@ by event type so each rule reads typed bodies, never raw facts.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Generic, TypeVar
+from functools import lru_cache
+from operator import itemgetter
+from typing import Generic, NamedTuple, TypeVar
 from uuid import UUID
 
 from domain.events import (
@@ -44,21 +47,20 @@ class Entry(Generic[B]):
     body: B
 
 
+@lru_cache(maxsize=65536)
 def _normalised_id(event_id: str) -> str:
     # Event ids are UUIDs; compare them in one spelling (lower case, hyphens)
-    # so a retraction finds its target however the client wrote it.
+    # so a retraction finds its target however the client wrote it. Cached:
+    # every assessment of a program parses the same ids again.
     try:
         return str(UUID(event_id))
     except ValueError:
         return event_id.strip().lower()
 
 
-def effective_facts(facts: Sequence[Fact], as_of: date) -> list[Fact]:
-    """The facts that count as of `as_of`: not retracted, occurred by `as_of`.
-
-    A retraction counts whatever its own business date: it corrects the record
-    (system time), it does not happen in the program's story.
-    """
+def _unretracted(facts: Sequence[Fact]) -> list[Fact]:
+    # A retraction counts whatever its own business date: it corrects the
+    # record (system time), it does not happen in the program's story.
     retracted = {
         _normalised_id(str(fact.data.target_event_id))
         for fact in facts
@@ -69,23 +71,48 @@ def effective_facts(facts: Sequence[Fact], as_of: date) -> list[Fact]:
         for fact in facts
         if not isinstance(fact.data, EntryRetracted)
         and _normalised_id(fact.event_id) not in retracted
-        and fact.occurred_on <= as_of
     ]
 
 
-def _entries(facts: Sequence[Fact], model: type[B]) -> tuple[Entry[B], ...]:
-    # Sorting by (occurred_on, version) makes every "earliest" and "latest"
-    # independent of the order the facts were handed over in.
-    found = [
-        Entry(fact.occurred_on, fact.version, fact.data)
-        for fact in facts
-        if isinstance(fact.data, model)
-    ]
-    return tuple(sorted(found, key=lambda entry: (entry.occurred_on, entry.version)))
+def effective_facts(facts: Sequence[Fact], as_of: date) -> list[Fact]:
+    """The facts that count as of `as_of`: not retracted, occurred by `as_of`."""
+    return [fact for fact in _unretracted(facts) if fact.occurred_on <= as_of]
 
 
-def _first(entries: tuple[Entry[B], ...]) -> Entry[B] | None:
-    return entries[0] if entries else None
+@dataclass(frozen=True)
+class _ByDate(Generic[B]):
+    """One event type's entries sorted by (occurred_on, version), cut by bisection.
+
+    Sorting makes every "earliest" and "latest" independent of the order the
+    facts were handed over in; the entries that occurred by a date are then a
+    prefix of the sorted ones, in the same order as if sorted after the cut.
+    """
+
+    entries: tuple[Entry[B], ...]
+    days: tuple[date, ...]  # each entry's occurred_on, for bisect
+
+    @classmethod
+    def of(cls, entries: Sequence[Entry[B]]) -> _ByDate[B]:
+        """From one type's entries in record order (a stable sort keeps it among equals)."""
+        found = sorted(entries, key=lambda entry: (entry.occurred_on, entry.version))
+        return cls(tuple(found), tuple(entry.occurred_on for entry in found))
+
+    def until(self, as_of: date) -> tuple[Entry[B], ...]:
+        """The entries that occurred on or before `as_of`."""
+        cut = bisect_right(self.days, as_of)
+        return self.entries if cut == len(self.entries) else self.entries[:cut]
+
+    def first_until(self, as_of: date) -> Entry[B] | None:
+        """The earliest entry that occurred on or before `as_of`, if any."""
+        return self.entries[0] if self.days and self.days[0] <= as_of else None
+
+
+class SessionDay(NamedTuple):
+    """One date's sessions, summed: hours, and ancillary minutes (COD-2)."""
+
+    day: date
+    hours: Decimal
+    ancillary_minutes: int
 
 
 @dataclass(frozen=True)
@@ -104,6 +131,9 @@ class ProgramRecord:
     reevaluations: tuple[Entry[ProgressReEvaluated], ...]
     medical_changes: tuple[Entry[MedicalConditionChanged], ...]
     repeat_approvals: tuple[Entry[RepeatProgramApproved], ...]
+    # Per date with a session, in date order: derived from `sessions` once
+    # per program (see `FiledFacts`), so left out of equality and repr.
+    session_days: tuple[SessionDay, ...] = field(repr=False, compare=False)
 
     @property
     def referred_on(self) -> date | None:
@@ -129,18 +159,14 @@ class ProgramRecord:
 
     def in_program(self, day: date) -> bool:
         """Whether `day` is on or after admission and not after discharge."""
-        if self.admitted_on is None or day < self.admitted_on:
+        admission, discharge = self.admission, self.discharge
+        if admission is None or day < admission.occurred_on:
             return False
-        return self.discharged_on is None or day <= self.discharged_on
+        return discharge is None or day <= discharge.occurred_on
 
     def day_hours(self) -> dict[date, Decimal]:
-        """Session hours summed per date, for every date with a session."""
-        hours: dict[date, Decimal] = {}
-        for session in self.sessions:
-            hours[session.occurred_on] = (
-                hours.get(session.occurred_on, Decimal(0)) + session.body.hours
-            )
-        return dict(sorted(hours.items()))
+        """Session hours summed per date, for every date with a session, by date."""
+        return {day.day: day.hours for day in self.session_days}
 
 
 def build_record(facts: Sequence[Fact], as_of: date) -> ProgramRecord:
@@ -150,26 +176,80 @@ def build_record(facts: Sequence[Fact], as_of: date) -> ProgramRecord:
     for admission, discharge, evaluation and report the earliest by
     (occurred_on, version) wins (the application refuses a second one).
     """
-    remaining = effective_facts(facts, as_of)
-    referral = next(
-        (
-            Entry(fact.occurred_on, fact.version, fact.data)
-            for fact in remaining
-            if isinstance(fact.data, ProgramReferred)
-        ),
-        None,
-    )
-    return ProgramRecord(
-        as_of=as_of,
-        referral=referral,
-        admission=_first(_entries(remaining, ProgramAdmitted)),
-        discharge=_first(_entries(remaining, ProgramDischarged)),
-        evaluation=_first(_entries(remaining, InitialEvaluationDocumented)),
-        report=_first(_entries(remaining, DischargeReportFiled)),
-        sessions=_entries(remaining, SessionLogged),
-        absences=_entries(remaining, AbsenceRecorded),
-        tardies=_entries(remaining, TardinessRecorded),
-        reevaluations=_entries(remaining, ProgressReEvaluated),
-        medical_changes=_entries(remaining, MedicalConditionChanged),
-        repeat_approvals=_entries(remaining, RepeatProgramApproved),
-    )
+    return FiledFacts(facts).record(as_of)
+
+
+class FiledFacts:
+    """One program's facts filed once, so that records at many dates are cheap cuts.
+
+    A timeline assesses the same facts at a dozen business dates; only the
+    `as_of` cut differs between them. What does not depend on `as_of` (which
+    facts are retracted, each type's entries in date order, session hours
+    per day) is derived here once, and `record(as_of)` bisects it.
+    """
+
+    def __init__(self, facts: Sequence[Fact]) -> None:
+        kinds = _by_kind(_unretracted(facts))
+        # In record order: the referral is the first one remaining, not the earliest.
+        self._referrals = tuple(_of_kind(kinds, ProgramReferred))
+        self._admissions = _ByDate.of(_of_kind(kinds, ProgramAdmitted))
+        self._discharges = _ByDate.of(_of_kind(kinds, ProgramDischarged))
+        self._evaluations = _ByDate.of(_of_kind(kinds, InitialEvaluationDocumented))
+        self._reports = _ByDate.of(_of_kind(kinds, DischargeReportFiled))
+        self._sessions = _ByDate.of(_of_kind(kinds, SessionLogged))
+        self._absences = _ByDate.of(_of_kind(kinds, AbsenceRecorded))
+        self._tardies = _ByDate.of(_of_kind(kinds, TardinessRecorded))
+        self._reevaluations = _ByDate.of(_of_kind(kinds, ProgressReEvaluated))
+        self._medical_changes = _ByDate.of(_of_kind(kinds, MedicalConditionChanged))
+        self._repeat_approvals = _ByDate.of(_of_kind(kinds, RepeatProgramApproved))
+        self._session_days = _session_days(self._sessions.entries)
+        self._session_dates = tuple(day.day for day in self._session_days)
+
+    def record(self, as_of: date) -> ProgramRecord:
+        """The `ProgramRecord` of these facts as of `as_of` (see `build_record`)."""
+        referral = next((entry for entry in self._referrals if entry.occurred_on <= as_of), None)
+        return ProgramRecord(
+            as_of=as_of,
+            referral=referral,
+            admission=self._admissions.first_until(as_of),
+            discharge=self._discharges.first_until(as_of),
+            evaluation=self._evaluations.first_until(as_of),
+            report=self._reports.first_until(as_of),
+            sessions=self._sessions.until(as_of),
+            absences=self._absences.until(as_of),
+            tardies=self._tardies.until(as_of),
+            reevaluations=self._reevaluations.until(as_of),
+            medical_changes=self._medical_changes.until(as_of),
+            repeat_approvals=self._repeat_approvals.until(as_of),
+            session_days=self._session_days[: bisect_right(self._session_dates, as_of)],
+        )
+
+
+def _by_kind(facts: Sequence[Fact]) -> dict[type, list[tuple[int, Fact]]]:
+    # One pass files every fact under its body's class, with its record position.
+    kinds: dict[type, list[tuple[int, Fact]]] = {}
+    for position, fact in enumerate(facts):
+        kinds.setdefault(type(fact.data), []).append((position, fact))
+    return kinds
+
+
+def _of_kind(kinds: dict[type, list[tuple[int, Fact]]], model: type[B]) -> list[Entry[B]]:
+    # The facts whose body is a `model`, in record order, as entries.
+    found = [pair for kind, pairs in kinds.items() if issubclass(kind, model) for pair in pairs]
+    return [
+        Entry(fact.occurred_on, fact.version, fact.data)
+        for _, fact in sorted(found, key=itemgetter(0))
+        if isinstance(fact.data, model)  # always: it narrows the type
+    ]
+
+
+def _session_days(sessions: Sequence[Entry[SessionLogged]]) -> tuple[SessionDay, ...]:
+    # A day's sessions are all in a cut or all out of it, so per-day sums over
+    # every session, cut at as_of, equal the sums over the cut's sessions.
+    hours: dict[date, Decimal] = {}
+    ancillary: dict[date, int] = {}
+    for session in sessions:  # in date order, so the days come out sorted
+        on, body = session.occurred_on, session.body
+        hours[on] = hours.get(on, Decimal(0)) + body.hours
+        ancillary[on] = ancillary.get(on, 0) + body.ancillary_minutes.total
+    return tuple(SessionDay(on, total, ancillary[on]) for on, total in hours.items())

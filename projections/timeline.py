@@ -14,13 +14,15 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from uuid import UUID
 
 from domain.events import EntryRetracted
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.breakpoints import breakpoints
-from projections.compliance import assess
+from projections.compliance import judge, status_of
+from projections.record import FiledFacts, ProgramRecord, build_record
 
 # The timeline starts before any business date: `BEGINNING` stands for "always".
 BEGINNING = date.min
@@ -119,21 +121,39 @@ def state_of(
     earlier_programs_same_referral: Sequence[str] = (),
 ) -> State:
     """The assessment of `projections.compliance.assess`, cut to what the list shows."""
-    assessment = assess(
-        facts,
+    return _state(
+        build_record(facts, as_of),
         pack,
-        as_of,
+        pack_in_force=pack_in_force,
+        earlier_programs_same_referral=earlier_programs_same_referral,
+    )
+
+
+def _state(
+    record: ProgramRecord,
+    pack: PolicyPack,
+    *,
+    pack_in_force: bool,
+    earlier_programs_same_referral: Sequence[str],
+) -> State:
+    # What `assess` would say of status, eligibility and finding codes, without
+    # its figures and billing (see `projections.compliance.Verdict`).
+    verdict = judge(
+        record,
+        pack,
         pack_in_force=pack_in_force,
         earlier_programs_same_referral=earlier_programs_same_referral,
     )
     return State(
-        assessment.status,
-        assessment.discharge_eligible,
-        frozenset(finding.code for finding in assessment.findings),
+        status_of(record),
+        bool(verdict.reasons),
+        frozenset(finding.code for finding in verdict.findings),
     )
 
 
+@lru_cache(maxsize=65536)
 def _same_id(text: str) -> str:
+    # Cached: each new retraction compares its target with every earlier id.
     try:
         return str(UUID(text))
     except ValueError:
@@ -182,11 +202,12 @@ def build_timeline(
     assessed again. The result is the same as without them.
     """
 
+    filed = FiledFacts(facts)
+
     def state(as_of: date) -> State:
-        return state_of(
-            facts,
+        return _state(
+            filed.record(as_of),
             pack,
-            as_of,
             pack_in_force=pack_in_force,
             earlier_programs_same_referral=earlier_programs_same_referral,
         )

@@ -9,7 +9,6 @@ reaches the CPT midpoint (the pack's `midpoint_minutes`, 31 by default).
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from domain.policy import Billing, PolicyPack
@@ -68,13 +67,8 @@ def coding_findings(record: ProgramRecord, pack: PolicyPack, ledger: DayLedger) 
                     "is billed that day (COD-1).",
                 )
             )
-    ancillary: dict[date, int] = {}
-    for session in record.sessions:
-        ancillary[session.occurred_on] = (
-            ancillary.get(session.occurred_on, 0) + session.body.ancillary_minutes.total
-        )
     codes = ", ".join(billing.ancillary_codes)
-    for on, minutes in sorted(ancillary.items()):
+    for on, _, minutes in record.session_days:
         if minutes >= billing.ancillary_limit_minutes:
             findings.append(
                 violation(

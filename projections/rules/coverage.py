@@ -94,8 +94,9 @@ def reimbursement_findings(
                 f"policy reimburses (program week {week}) (COV-2).",
             )
         )
+    last_covered = week_last_day(start, limits.max_weeks) if start else None
     for day in ledger.beyond_max_weeks:
-        last = week_last_day(start, limits.max_weeks) if start else day
+        last = last_covered if last_covered is not None else day
         findings.append(
             violation(
                 "beyond_max_weeks",

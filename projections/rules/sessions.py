@@ -7,6 +7,8 @@ the pack's `typical`); components performed by licensed providers (PQ-1).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from domain.policy import PolicyPack
 from projections.calendar import week_first_day, week_last_day
 from projections.model import Finding, format_hours, plural, violation, warning
@@ -69,27 +71,31 @@ def frequency_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]
     typical = pack.typical
     last_typical_day = week_last_day(start, typical.max_weeks)
     hours = record.day_hours()
+    days = list(hours)  # in date order: a week's days are one bisected range
     findings: list[Finding] = []
     for week in range(1, typical.max_weeks + 1):
         first, last = week_first_day(start, week), week_last_day(start, week)
         if last > record.window_end:
             break
-        days = sum(1 for day in hours if first <= day <= last)
-        if days < typical.min_days_per_week:
+        attended = bisect_right(days, last) - bisect_left(days, first)
+        if attended < typical.min_days_per_week:
             findings.append(
                 warning(
                     "below_typical_frequency",
                     "TS-k",
                     last,
                     f"Program week {week} ({first} to {last}) had "
-                    f"{plural(days, 'attended day')}; "
+                    f"{plural(attended, 'attended day')}; "
                     f"typical is {typical.min_days_per_week} to {typical.max_days_per_week} "
                     "days a week (TS-k).",
                 )
             )
-    for day, day_hours in hours.items():
-        in_typical_weeks = record.in_program(day) and day <= last_typical_day
-        if in_typical_weeks and day_hours < typical.min_hours_per_day:
+    # The days in program (from admission to discharge) and in the typical weeks.
+    discharged_on = record.discharged_on
+    end = last_typical_day if discharged_on is None else min(discharged_on, last_typical_day)
+    for day in days[bisect_left(days, start) : bisect_right(days, end)]:
+        day_hours = hours[day]
+        if day_hours < typical.min_hours_per_day:
             findings.append(
                 warning(
                     "below_typical_frequency",
