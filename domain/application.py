@@ -325,11 +325,15 @@ class Tracker(Application[UUID]):
             ]
         return View(program, known_at, pack, in_force, earlier)
 
-    def judged(self, program: Program, known_at: datetime) -> View:
+    def judged(
+        self, program: Program, known_at: datetime, referrals: Referrals | None = None
+    ) -> View:
         """How `program` (at its loaded version) is judged as known at `known_at`:
         its pack, whether the pack was in force, and the earlier programs on the
-        same physician referral (COV-1). The read model judges each version so."""
-        return self._view(program, known_at)
+        same physician referral (COV-1). The read model judges each version so.
+        `referrals` may cache the programs on each referral id across calls, when
+        no program can be stored meanwhile with a record time up to `known_at`."""
+        return self._view(program, known_at, referrals)
 
     def view(self, program_id: UUID, known_at: datetime | None = None) -> View:
         """The program as the tracker knew it at `known_at` (default: now)."""

@@ -12,7 +12,8 @@ for each program, its timeline (`projections.timeline`) as rows:
 
 On each event the program's new timeline is diffed against its current rows:
 changed rows are superseded, new ones inserted, unchanged ones left alone.
-The rows and the library's tracking record are written in one transaction,
+The rows and the library's tracking record are written in one transaction
+(for one event, or for a batch of consecutive events tracked at the last),
 so each event is applied exactly once and a restarted projection resumes
 after the last event it recorded.
 """
@@ -23,7 +24,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -42,6 +43,7 @@ from projections.timeline import (
 )
 
 PROGRAM_CACHE_SIZE = 2048
+T = TypeVar("T")
 
 
 class Judged(Protocol):
@@ -124,7 +126,15 @@ def _finding_key(segment: FindingSegment) -> tuple[str, date]:
 
 
 class ComplianceReadModel(Projection[ReadModelRecorder]):
-    """Projects each program event into the regulator's read model (see the module doc)."""
+    """Projects each program event into the regulator's read model (see the module doc).
+
+    It keeps, per program, the `Program` at its last projected version and
+    what it last wrote for it (its `CurrentProgram`), so the next event of the
+    program neither reloads the aggregate nor reads the row back. `change_for`
+    advances both before the change is written, so that several changes of one
+    program can be written in one transaction; whoever writes them must call
+    `forget()` if the write fails.
+    """
 
     name = "wht_compliance"
 
@@ -132,19 +142,31 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         super().__init__(view)
         self.judge = judge
         self._programs: OrderedDict[UUID, Program] = OrderedDict()
+        self._current: OrderedDict[UUID, CurrentProgram] = OrderedDict()
 
     def forget(self) -> None:
         """Drop the cached programs (after a failed transaction, before resuming)."""
         self._programs.clear()
+        self._current.clear()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Re-derive the program's timeline at this version; record the difference."""
+        change = self.change_for(domain_event)
+        try:
+            self.view.record(change, tracking)
+        except BaseException:
+            self._programs.pop(change.program_id, None)
+            self._current.pop(change.program_id, None)
+            raise
+
+    def change_for(self, domain_event: Any) -> ProgramChange:
+        """The read model's change for one event, to be recorded next (see the class doc)."""
         program_id: UUID = domain_event.originator_id
         program = self._program(program_id, domain_event)
         judged = self.judge.judged(program, program.modified_on)
         inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
         provider = provider_of(program)
-        current = self.view.current(program_id)
+        current = self._current_of(program_id, program.version)
         since = None
         if (
             current is not None
@@ -161,11 +183,21 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             since=since,
         )
         change = diff(program_id, current, program, provider, inputs, timeline)
-        try:
-            self.view.record(change, tracking)
-        except BaseException:
-            self._programs.pop(program_id, None)
-            raise
+        _remember(
+            self._current,
+            program_id,
+            CurrentProgram(change.version, change.provider_id, change.inputs, change.timeline),
+        )
+        return change
+
+    def _current_of(self, program_id: UUID, version: int) -> CurrentProgram | None:
+        # What the read model holds for the program before `version`. The cache
+        # is trusted only when it holds the version just before (what this
+        # projection last wrote or is about to); anything else is read back.
+        cached = self._current.pop(program_id, None)
+        if cached is not None and cached.version == version - 1:
+            return cached
+        return self.view.current(program_id)
 
     def _program(self, program_id: UUID, domain_event: Any) -> Program:
         version: int = domain_event.originator_version
@@ -177,7 +209,12 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             program = domain_event.mutate(cached)
         if program is None:
             program = self.judge.load(program_id, version)
-        self._programs[program_id] = program
-        while len(self._programs) > PROGRAM_CACHE_SIZE:
-            self._programs.popitem(last=False)
+        _remember(self._programs, program_id, program)
         return program
+
+
+def _remember(cache: OrderedDict[UUID, T], program_id: UUID, value: T) -> None:
+    # Most recently used last; the least recently used go past PROGRAM_CACHE_SIZE.
+    cache[program_id] = value
+    while len(cache) > PROGRAM_CACHE_SIZE:
+        cache.popitem(last=False)

@@ -71,9 +71,10 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
             Timeline.from_json(json.loads(row["timeline"])),
         )
 
-    def record(self, change: ProgramChange, tracking: Tracking) -> None:
+    def record_many(self, changes: Sequence[ProgramChange], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            self._write(curs, change)
+            for change in changes:
+                self._write(curs, change)
             self._insert_tracking(curs, tracking)
 
     def _write(self, curs: Cursor[DictRow], change: ProgramChange) -> None:

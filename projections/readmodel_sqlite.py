@@ -61,13 +61,14 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
         version, provider, inputs, timeline = rows[0]
         return CurrentProgram(version, provider, inputs, Timeline.from_json(_json(timeline)))
 
-    def record(self, change: ProgramChange, tracking: Tracking) -> None:
-        pid, at = str(change.program_id), instant(change.recorded_at)
+    def record_many(self, changes: Sequence[ProgramChange], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
-            self._write(c, change, pid, at)
+            for change in changes:
+                self._write(c, change)
             self._insert_tracking(c, tracking)
 
-    def _write(self, c: SQLiteCursor, change: ProgramChange, pid: str, at: str) -> None:
+    def _write(self, c: SQLiteCursor, change: ProgramChange) -> None:
+        pid, at = str(change.program_id), instant(change.recorded_at)
         c.executemany(
             "UPDATE wht_rm_state SET superseded_at = ? WHERE program_id = ? AND valid_from = ? "
             f"AND superseded_at = '{INFINITY}'",

@@ -2,12 +2,14 @@
 
 `ReadModelRecorder` is the library's `TrackingRecorder` plus the read model's
 tables: `readmodel_sqlite` and `readmodel_postgres` implement it, and the
-projection (`projections.readmodel`) writes to it, one event per transaction.
+projection (`projections.readmodel`) writes to it, one event per transaction
+(or, catching up, one batch of events per transaction).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -93,9 +95,14 @@ class ReadModelRecorder(TrackingRecorder, ABC):
     def current(self, program_id: UUID) -> CurrentProgram | None:
         """The program's current timeline, or None before its first event."""
 
-    @abstractmethod
     def record(self, change: ProgramChange, tracking: Tracking) -> None:
         """Apply one event's change and its tracking record in one transaction."""
+        self.record_many((change,), tracking)
+
+    @abstractmethod
+    def record_many(self, changes: Sequence[ProgramChange], tracking: Tracking) -> None:
+        """Apply consecutive events' changes, in order, and the last one's tracking
+        record in one transaction: a catch-up commits once per batch, not per event."""
 
     @abstractmethod
     def programs(self, query: ProgramQuery) -> ProgramPage:

@@ -3,7 +3,9 @@
 The runner feeds `ComplianceReadModel` every event of the tracker's
 notification log after the position the read model has tracked, with the
 library's `Tracking` objects, so each event is applied once, in the
-transaction that records its tracking. On PostgreSQL it iterates the
+transaction that records its tracking (`catch_up`, which `wht rebuild` and
+`wht project --once` use, records up to `RECORD_BATCH` events a transaction,
+tracked at the last of them). On PostgreSQL it iterates the
 library's `ApplicationSubscription` (LISTEN/NOTIFY, no polling); SQLite
 recorders cannot subscribe in eventsourcing 9.5, so there it follows the log
 (`select_notifications` from the tracked position, `mapper.to_domain_event`).
@@ -19,22 +21,28 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.projection import ApplicationSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain.application import Tracker
+from domain.application import Referrals, Tracker
 from domain.program import Program
 from projections.locks import ProjectorLock, projector_lock
-from projections.readmodel import ComplianceReadModel, Judged
+from projections.readmodel import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
 from projections.readmodel_view import ReadModelRecorder
 
 log = logging.getLogger("wht.projection")
-BATCH = 500
+BATCH = 500  # notifications read at a time
+# Events recorded per transaction by `catch_up`; the projection's caches must
+# hold a whole batch's programs (see `ComplianceReadModel`).
+RECORD_BATCH = 100
+assert RECORD_BATCH <= PROGRAM_CACHE_SIZE
+REFERRAL_CACHE_SIZE = 65536  # physician referrals whose programs a catch-up keeps
 
 
 class TrackerJudge:
@@ -42,13 +50,41 @@ class TrackerJudge:
 
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
+        self._referrals: Referrals | None = None
 
     def load(self, program_id: UUID, version: int) -> Program:
         program: Program = self.tracker.repository.get(program_id, version=version)
         return program
 
     def judged(self, program: Program, known_at: datetime) -> Judged:
-        return self.tracker.judged(program, known_at)
+        # Within `stored_only`, the tracker's cached judging (as in its batch
+        # ingest): the same answer, with one query per physician referral, not per event.
+        return self.tracker.judged(program, known_at, self._referrals)
+
+    @contextmanager
+    def stored_only(self) -> Iterator[None]:
+        """Judge, within, only events that were stored when it was entered.
+
+        Who else is on a physician referral as known at such an event's
+        `recorded_at` is then settled (every program first recorded by then is
+        stored), so each referral's programs are read once and kept (see
+        `Tracker.judged`). An event stored after entering could be judged
+        against a program stored since, which the kept list would lack.
+        """
+        self._referrals = _Referrals()
+        try:
+            yield
+        finally:
+            self._referrals = None
+
+
+class _Referrals(Referrals):
+    """The cache of `TrackerJudge.stored_only`, bounded: the oldest key goes first."""
+
+    def __setitem__(self, key: str, value: list[tuple[UUID, datetime]]) -> None:
+        super().__setitem__(key, value)
+        if len(self) > REFERRAL_CACHE_SIZE:
+            del self[next(iter(self))]
 
 
 def open_read_model(tracker: Tracker) -> ReadModelRecorder:
@@ -78,7 +114,8 @@ class ReadModelRunner:
     ) -> None:
         self.tracker = tracker
         self.view = view
-        self.projection = ComplianceReadModel(view, TrackerJudge(tracker))
+        self.judge = TrackerJudge(tracker)
+        self.projection = ComplianceReadModel(view, self.judge)
         self.lock = lock if lock is not None else projector_lock(tracker)
         self.idle_poll = idle_poll
         self.standby_poll = standby_poll
@@ -105,7 +142,14 @@ class ReadModelRunner:
     ) -> int:
         """Apply the events after the tracked position, up to `until` (default: all
         recorded now), in this thread. Returns how many were applied."""
-        end = self.latest() if until is None else until
+        stored = self.latest()
+        end = stored if until is None else until
+        if end > stored:  # events yet to be stored: judge each as it comes
+            return self._catch_up(end, progress)
+        with self.judge.stored_only():
+            return self._catch_up(end, progress)
+
+    def _catch_up(self, end: int, progress: Callable[[int], None] | None) -> int:
         done = 0
         position = self.position()
         while position < end and not self._stopping.is_set():
@@ -114,14 +158,31 @@ class ReadModelRunner:
             )
             if not notifications:
                 break
-            for notification in notifications:
-                event = self.tracker.mapper.to_domain_event(notification)
-                self.projection.process_event(event, Tracking(self.name, notification.id))
-                position = notification.id
-                done += 1
+            for at in range(0, len(notifications), RECORD_BATCH):
+                batch = notifications[at : at + RECORD_BATCH]
+                self._apply(batch)
+                position = batch[-1].id
+                done += len(batch)
                 if progress is not None:
                     progress(position)
         return done
+
+    def _apply(self, notifications: Sequence[Notification]) -> None:
+        """Project consecutive notifications and record them in one transaction.
+
+        One commit per event is most of a rebuild's time on PostgreSQL. On any
+        failure nothing of the batch is recorded, and the projection forgets
+        what it cached for it.
+        """
+        try:
+            changes = [
+                self.projection.change_for(self.tracker.mapper.to_domain_event(notification))
+                for notification in notifications
+            ]
+            self.view.record_many(changes, Tracking(self.name, notifications[-1].id))
+        except BaseException:
+            self.projection.forget()
+            raise
 
     def start(self) -> None:
         """Run the projection in a background thread until `stop()`."""
@@ -148,6 +209,8 @@ class ReadModelRunner:
         try:
             while not self._stopping.is_set():
                 if not self.lock.acquire():
+                    # Another process projects meanwhile: what this one cached goes stale.
+                    self.projection.forget()
                     self._set_state("standby")
                     self._stopping.wait(self.standby_poll)
                     continue

@@ -1,0 +1,162 @@
+"""Catching up in batches builds, row for row, the read model that one event at a time does.
+
+`ReadModelRunner.catch_up` records many events a transaction, and the
+projection keeps each program's current timeline in memory between them
+(several events of one program can share a batch). Event by event through
+`process_event`, as the PostgreSQL subscription applies them, must give the
+same rows; and a batch that fails leaves nothing behind and nothing cached.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import Tracking
+
+from domain.application import Tracker
+from domain.intake import parse_event
+from domain.program import Program
+from projections.readmodel import ComplianceReadModel, Judged
+from projections.readmodel_sql import TABLES
+from projections.readmodel_view import ReadModelRecorder
+from projections.runner import RECORD_BATCH, ReadModelRunner, TrackerJudge, open_read_model
+from tests.histories import Body, sample_program
+
+
+@pytest.fixture
+def view(tracker: Tracker) -> ReadModelRecorder:
+    return open_read_model(tracker)
+
+
+@pytest.fixture
+def runner(tracker: Tracker, view: ReadModelRecorder) -> Iterator[ReadModelRunner]:
+    runner = ReadModelRunner(tracker, view)
+    yield runner
+    runner.stop()
+    runner.lock.release()
+
+
+SHARED_REFERRALS = ("PR-A", "PR-B", "PR-C", "PR-D")
+
+
+def seed_interleaved(tracker: Tracker, programs: int, seed: int = 5) -> int:
+    """Sample programs whose events are interleaved in the log (each program's in
+    order), so batches hold several events of some programs and one of others;
+    they share a few physician referrals."""
+    rnd = random.Random(seed)
+    queues: list[list[tuple[UUID, Body]]] = []
+    for _ in range(programs):
+        pid = uuid4()
+        start = date(2026, 1, 5) + timedelta(days=rnd.randint(0, 200))
+        events = sample_program(rnd, "clinic-perf", start)
+        # A few shared physician referrals, so that programs have earlier ones (COV-1).
+        events[0]["data"]["referral"]["physician_referral_id"] = rnd.choice(SHARED_REFERRALS)
+        queues.append([(pid, e) for e in events])
+    items: list[tuple[UUID, Body]] = []
+    while queues:
+        queue = rnd.choice(queues)
+        items.append(queue.pop(0))
+        if not queue:
+            queues.remove(queue)
+    for at in range(0, len(items), 50):
+        tracker.ingest_batch(
+            [
+                (
+                    pid,
+                    parse_event(
+                        e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]), e["data"]
+                    ),
+                )
+                for pid, e in items[at : at + 50]
+            ]
+        )
+    return len(items)
+
+
+COLUMNS = {
+    "wht_rm_state": "program_id provider_id status eligible valid_from valid_to "
+    "recorded_from superseded_at version",
+    "wht_rm_finding": "program_id provider_id code valid_from valid_to "
+    "recorded_from superseded_at version",
+    "wht_rm_program": "program_id provider_id known_from version recorded_at inputs timeline",
+}
+
+
+def rows(view: ReadModelRecorder) -> dict[str, list[tuple[Any, ...]]]:
+    """Every column of every row of the read model, as text, sorted."""
+    assert set(COLUMNS) == set(TABLES)
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    datastore: Any = view.datastore  # type: ignore[attr-defined]
+    for table, columns in COLUMNS.items():
+        casts = ", ".join(f"CAST({c} AS TEXT)" for c in columns.split())
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT {casts} FROM {table}")
+            found[table] = sorted(
+                tuple(row.values()) if isinstance(row, dict) else tuple(row)
+                for row in cursor.fetchall()
+            )
+    return found
+
+
+def one_at_a_time(tracker: Tracker, view: ReadModelRecorder) -> None:
+    """Project the whole log through `process_event`, one transaction an event."""
+    projection = ComplianceReadModel(view, TrackerJudge(tracker))
+    for notification in tracker.recorder.select_notifications(start=1, limit=10**6):
+        event = tracker.mapper.to_domain_event(notification)
+        projection.process_event(event, Tracking(tracker.name, notification.id))
+
+
+def test_batched_catch_up_equals_event_by_event(
+    tracker: Tracker, view: ReadModelRecorder, runner: ReadModelRunner
+) -> None:
+    events = seed_interleaved(tracker, 30)
+    assert events > 2 * RECORD_BATCH
+    assert runner.catch_up() == events
+    batched = rows(view)
+    assert len(batched["wht_rm_program"]) == 30
+    inputs = [json.loads(row[5]) for row in batched["wht_rm_program"]]
+    assert any(earlier for _, _, earlier in inputs)
+    view.reset(tracker.name)
+    one_at_a_time(tracker, view)
+    assert view.max_tracking_id(tracker.name) == events
+    assert rows(view) == batched
+
+
+def test_a_failed_batch_records_nothing_and_resuming_gives_the_same_read_model(
+    tracker: Tracker,
+    view: ReadModelRecorder,
+    runner: ReadModelRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed_interleaved(tracker, 30, seed=9)
+    runner.catch_up()
+    want = rows(view)
+    view.reset(tracker.name)
+    runner.projection.forget()
+    runner.catch_up(until=RECORD_BATCH + 7)
+    before = rows(view)
+    judge = runner.projection.judge
+    real_judged = judge.judged
+    calls = 0
+
+    def flaky_judged(program: Program, known_at: datetime) -> Judged:
+        nonlocal calls
+        calls += 1
+        if calls == 5:  # mid-way through the next batch
+            raise RuntimeError("store went away")
+        return real_judged(program, known_at)
+
+    monkeypatch.setattr(judge, "judged", flaky_judged)
+    with pytest.raises(RuntimeError):
+        runner.catch_up()
+    assert runner.position() == RECORD_BATCH + 7
+    assert rows(view) == before
+    monkeypatch.undo()
+    runner.catch_up()
+    assert rows(view) == want
