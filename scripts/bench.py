@@ -59,6 +59,9 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
     plan = QUICK if args.quick else Plan()
     if args.programs:
         plan = Plan(**{**asdict(plan), "regulator_programs": args.programs})
+    if args.events_per_program:
+        n = args.events_per_program
+        plan = Plan(**{**asdict(plan), "regulator_lengths": (max(3, n - n // 10), n + n // 10)})
     chosen = args.phases.split(",") if args.phases else list(PHASES)
     stores = Stores(args.database_url, keep=args.keep)
     logs = Path(tempfile.mkdtemp(prefix="wht-bench-logs-"))
@@ -75,9 +78,10 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
             say(f"known_at: programs of {' and '.join(map(str, plan.known_at_sizes))} events ...")
             results["known_at"] = known_at(stores, plan)
         if "regulator" in chosen:
-            say(f"regulator + rebuild: seeding {plan.regulator_programs} programs, "
-                "wht rebuild, then the list query over HTTP ...")
-            results["regulator"], results["rebuild"] = regulator(stores, plan, logs)
+            low, high = plan.regulator_lengths
+            say(f"regulator + rebuild: seeding {plan.regulator_programs} programs of {low} to "
+                f"{high} events, wht rebuild, then the list query over HTTP ...")
+            results["regulator"], results["rebuild"] = regulator(stores, plan, logs, say)
     except BaseException:
         print(f"the servers' logs are in {logs}", file=sys.stderr)
         raise
@@ -105,6 +109,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--programs", type=int, default=None,
                    help="programs for the regulator and rebuild phases (default 10,000; "
                    "quick 1,000)")
+    p.add_argument("--events-per-program", type=int, default=None,
+                   help="about how many events each of those programs has (default 3 to 4; "
+                   "50 gives the issue's 500,000 events at 10,000 programs, well past the "
+                   "10-minute budget)")
     p.add_argument("--phases", default=None,
                    help=f"comma-separated subset of {','.join(PHASES)} (regulator includes "
                    "rebuild)")

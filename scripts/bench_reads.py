@@ -13,6 +13,7 @@ import random
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -35,18 +36,25 @@ from scripts.bench_workload import (
 
 # ---- 3. point-in-time reads ----
 
-def seed(url: str, events: list[Event], chunk: int) -> float:
-    """Ingest through `Tracker.ingest_batch` with a fake clock; the seconds it took."""
+def seed(url: str, events: list[Event], chunk: int,
+         say: Callable[[str], None] | None = None) -> float:
+    """Ingest through `Tracker.ingest_batch` with a fake clock; the seconds it took.
+    `say` hears how far it got about every 30 seconds."""
     from api.bootstrap import build_tracker
     from domain.intake import parse_event
 
     tracker = build_tracker(url, cipher_key="")
     times = recorded_times(events)
     tracker.clock = lambda: next(times)
-    began = time.perf_counter()
+    began = last = time.perf_counter()
     for first in range(0, len(events), chunk):
         tracker.ingest_batch([(pid, parse_event(eid, kind, on, data))
                               for pid, eid, kind, on, data in events[first:first + chunk]])
+        if say is not None and time.perf_counter() - last > 30:
+            last = time.perf_counter()
+            done = min(first + chunk, len(events))
+            say(f"  seeded {done:,} of {len(events):,} events "
+                f"({done / (last - began):,.0f} events/s)")
     elapsed = time.perf_counter() - began
     tracker.close()
     return elapsed
@@ -125,11 +133,12 @@ def regulator_queries(as_of: date, known_at: datetime) -> list[dict[str, Any]]:
     return [{**times, **f} for f in filters]
 
 
-def regulator(stores: Stores, plan: Plan, logs: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def regulator(stores: Stores, plan: Plan, logs: Path,
+              say: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     url = stores.fresh("regulator")
     groups = programs(seed=44, count=plan.regulator_programs, lengths=plan.regulator_lengths)
     events = by_date(groups)
-    seconds = seed(url, events, 1000)
+    seconds = seed(url, events, 1000, say)
     seeded = {"programs": len(groups), "events": len(events), "seed_s": seconds,
               "seed_events_per_s": len(events) / seconds,
               "events_per_program": plan.regulator_lengths}
