@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from uuid import uuid4
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
 
 from hypothesis import strategies as st
 
 from domain.events import EVENT_MODELS
 from domain.facts import Fact
+from domain.intake import parse_event
+
+if TYPE_CHECKING:
+    from domain.application import Tracker
 
 Body = dict[str, Any]
 LATEST = date(2026, 10, 1)  # no generated date is after this (today is later)
@@ -285,3 +289,15 @@ def sample_program(rnd: random.Random, provider_id: str, start: date) -> list[Bo
             )
         )
     return events
+
+
+def send_in_batches(tracker: Tracker, items: list[tuple[UUID, Body]], size: int) -> None:
+    """Ingest `(program_id, body)` items through `Tracker.ingest_batch`, `size` at a time."""
+    for at in range(0, len(items), size):
+        tracker.ingest_batch(
+            [
+                (pid, parse_event(e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]),
+                                  e["data"]))
+                for pid, e in items[at : at + size]
+            ]
+        )

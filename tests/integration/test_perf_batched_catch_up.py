@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,27 +19,12 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from domain.application import Tracker
-from domain.intake import parse_event
 from domain.program import Program
 from projections.readmodel import ComplianceReadModel, Judged
 from projections.readmodel_sql import TABLES
 from projections.readmodel_view import ReadModelRecorder
-from projections.runner import RECORD_BATCH, ReadModelRunner, TrackerJudge, open_read_model
-from tests.histories import Body, sample_program
-
-
-@pytest.fixture
-def view(tracker: Tracker) -> ReadModelRecorder:
-    return open_read_model(tracker)
-
-
-@pytest.fixture
-def runner(tracker: Tracker, view: ReadModelRecorder) -> Iterator[ReadModelRunner]:
-    runner = ReadModelRunner(tracker, view)
-    yield runner
-    runner.stop()
-    runner.lock.release()
-
+from projections.runner import RECORD_BATCH, ReadModelRunner, TrackerJudge
+from tests.histories import Body, sample_program, send_in_batches
 
 SHARED_REFERRALS = ("PR-A", "PR-B", "PR-C", "PR-D")
 
@@ -64,18 +48,7 @@ def seed_interleaved(tracker: Tracker, programs: int, seed: int = 5) -> int:
         items.append(queue.pop(0))
         if not queue:
             queues.remove(queue)
-    for at in range(0, len(items), 50):
-        tracker.ingest_batch(
-            [
-                (
-                    pid,
-                    parse_event(
-                        e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]), e["data"]
-                    ),
-                )
-                for pid, e in items[at : at + 50]
-            ]
-        )
+    send_in_batches(tracker, items, 50)
     return len(items)
 
 

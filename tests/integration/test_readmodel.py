@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,27 +27,13 @@ from typer.testing import CliRunner
 from api.cli import cli
 from domain.application import Tracker
 from domain.errors import ProgramNotFound
-from domain.intake import parse_event
 from projections.readmodel import provider_of
 from projections.readmodel_sql import TABLES
 from projections.readmodel_view import ProgramQuery, ReadModelRecorder
-from projections.runner import ReadModelRunner, open_read_model
-from tests.histories import Body, sample_program
+from projections.runner import ReadModelRunner
+from tests.histories import Body, sample_program, send_in_batches
 
 WHT = str(Path(sys.executable).with_name("wht"))
-
-
-@pytest.fixture
-def view(tracker: Tracker) -> ReadModelRecorder:
-    return open_read_model(tracker)
-
-
-@pytest.fixture
-def runner(tracker: Tracker, view: ReadModelRecorder) -> Iterator[ReadModelRunner]:
-    runner = ReadModelRunner(tracker, view)
-    yield runner
-    runner.stop()
-    runner.lock.release()
 
 
 def seed(tracker: Tracker, programs: int, seed: int = 7) -> tuple[str, list[UUID]]:
@@ -60,18 +45,7 @@ def seed(tracker: Tracker, programs: int, seed: int = 7) -> tuple[str, list[UUID
         pid = uuid4()
         start = date(2026, 1, 5) + timedelta(days=rnd.randint(0, 200))
         items += [(pid, e) for e in sample_program(rnd, provider, start)]
-    for at in range(0, len(items), 200):
-        tracker.ingest_batch(
-            [
-                (
-                    pid,
-                    parse_event(
-                        e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]), e["data"]
-                    ),
-                )
-                for pid, e in items[at : at + 200]
-            ]
-        )
+    send_in_batches(tracker, items, 200)
     return provider, sorted({pid for pid, _ in items}, key=str)
 
 
