@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteCursor,
+    SQLiteDatastore,
+)
 
 from domain.persistence import LOOKUP_CHUNK, IndexRow
 
@@ -20,7 +27,38 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
+def drop_read_only_connections(datastore: SQLiteDatastore) -> None:
+    """Make the datastore close a connection that finds the database read-only.
+
+    SQLite opens a file it may not write (a full or read-only disk, an immutable
+    file) read-only, and the connection stays so after the file is writable
+    again. The library's pool would hand that connection out for good: every
+    write on it would fail after the store is back. Closed instead, the pool
+    drops it and opens a new one on the next request.
+    """
+    if getattr(datastore, "_drops_read_only", False):
+        return
+    pooled = datastore.get_connection
+
+    @contextmanager
+    def get_connection(*, commit: bool) -> Iterator[SQLiteConnection]:
+        with pooled(commit=commit) as connection:
+            try:
+                yield connection
+            except (sqlite3.OperationalError, OperationalError) as error:
+                if "readonly database" in str(error):
+                    connection.close()
+                raise
+
+    datastore.get_connection = get_connection  # type: ignore[method-assign]
+    datastore._drops_read_only = True  # type: ignore[attr-defined]
+
+
 class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        drop_read_only_connections(datastore)
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
