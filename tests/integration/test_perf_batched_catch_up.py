@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import random
 from datetime import date, datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -21,10 +20,10 @@ from eventsourcing.persistence import Tracking
 from domain.application import Tracker
 from domain.program import Program
 from projections.readmodel import ComplianceReadModel, Judged
-from projections.readmodel_sql import TABLES
 from projections.readmodel_view import ReadModelRecorder
 from projections.runner import RECORD_BATCH, ReadModelRunner, TrackerJudge
 from tests.histories import Body, sample_program, send_in_batches
+from tests.readmodel_rows import read_model_rows
 
 SHARED_REFERRALS = ("PR-A", "PR-B", "PR-C", "PR-D")
 
@@ -52,31 +51,6 @@ def seed_interleaved(tracker: Tracker, programs: int, seed: int = 5) -> int:
     return len(items)
 
 
-COLUMNS = {
-    "wht_rm_state": "program_id provider_id status eligible valid_from valid_to "
-    "recorded_from superseded_at version",
-    "wht_rm_finding": "program_id provider_id code valid_from valid_to "
-    "recorded_from superseded_at version",
-    "wht_rm_program": "program_id provider_id known_from version recorded_at inputs timeline",
-}
-
-
-def rows(view: ReadModelRecorder) -> dict[str, list[tuple[Any, ...]]]:
-    """Every column of every row of the read model, as text, sorted."""
-    assert set(COLUMNS) == set(TABLES)
-    found: dict[str, list[tuple[Any, ...]]] = {}
-    datastore: Any = view.datastore  # type: ignore[attr-defined]
-    for table, columns in COLUMNS.items():
-        casts = ", ".join(f"CAST({c} AS TEXT)" for c in columns.split())
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT {casts} FROM {table}")
-            found[table] = sorted(
-                tuple(row.values()) if isinstance(row, dict) else tuple(row)
-                for row in cursor.fetchall()
-            )
-    return found
-
-
 def one_at_a_time(tracker: Tracker, view: ReadModelRecorder) -> None:
     """Project the whole log through `process_event`, one transaction an event."""
     projection = ComplianceReadModel(view, TrackerJudge(tracker))
@@ -91,14 +65,14 @@ def test_batched_catch_up_equals_event_by_event(
     events = seed_interleaved(tracker, 30)
     assert events > 2 * RECORD_BATCH
     assert runner.catch_up() == events
-    batched = rows(view)
+    batched = read_model_rows(view)
     assert len(batched["wht_rm_program"]) == 30
     inputs = [json.loads(row[5]) for row in batched["wht_rm_program"]]
     assert any(earlier for _, _, earlier in inputs)
     view.reset(tracker.name)
     one_at_a_time(tracker, view)
     assert view.max_tracking_id(tracker.name) == events
-    assert rows(view) == batched
+    assert read_model_rows(view) == batched
 
 
 def test_a_failed_batch_records_nothing_and_resuming_gives_the_same_read_model(
@@ -109,11 +83,11 @@ def test_a_failed_batch_records_nothing_and_resuming_gives_the_same_read_model(
 ) -> None:
     seed_interleaved(tracker, 30, seed=9)
     runner.catch_up()
-    want = rows(view)
+    want = read_model_rows(view)
     view.reset(tracker.name)
     runner.projection.forget()
     runner.catch_up(until=RECORD_BATCH + 7)
-    before = rows(view)
+    before = read_model_rows(view)
     judge = runner.projection.judge
     real_judged = judge.judged
     calls = 0
@@ -129,7 +103,7 @@ def test_a_failed_batch_records_nothing_and_resuming_gives_the_same_read_model(
     with pytest.raises(RuntimeError):
         runner.catch_up()
     assert runner.position() == RECORD_BATCH + 7
-    assert rows(view) == before
+    assert read_model_rows(view) == before
     monkeypatch.undo()
     runner.catch_up()
-    assert rows(view) == want
+    assert read_model_rows(view) == want

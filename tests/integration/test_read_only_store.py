@@ -22,10 +22,12 @@ from domain.persistence.sqlite import drop_read_only_connections
 
 
 def connection_used_by_a_failed_write(datastore: SQLiteDatastore) -> int:
-    with pytest.raises(OperationalError, match="readonly database"):
-        with datastore.transaction(commit=True) as cursor:
-            used = id(cursor.sqlite_cursor.connection)
-            cursor.execute("INSERT INTO t (x) VALUES (1)")
+    with (
+        pytest.raises(OperationalError, match="readonly database"),
+        datastore.transaction(commit=True) as cursor,
+    ):
+        used = id(cursor.sqlite_cursor.connection)
+        cursor.execute("INSERT INTO t (x) VALUES (1)")
     return used
 
 

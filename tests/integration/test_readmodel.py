@@ -28,10 +28,10 @@ from api.cli import cli
 from domain.application import Tracker
 from domain.errors import ProgramNotFound
 from projections.readmodel import provider_of
-from projections.readmodel_sql import TABLES
 from projections.readmodel_view import ProgramQuery, ReadModelRecorder
 from projections.runner import ReadModelRunner
 from tests.histories import Body, sample_program, send_in_batches
+from tests.readmodel_rows import read_model_rows
 
 WHT = str(Path(sys.executable).with_name("wht"))
 
@@ -86,38 +86,18 @@ def assert_agrees(
             assert got == sorted(want), (as_of, known_at)
 
 
-def all_rows(view: ReadModelRecorder) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the read model, as text, sorted: to compare two read models."""
-    found: dict[str, list[tuple[Any, ...]]] = {}
-    datastore: Any = view.datastore  # type: ignore[attr-defined]
-    for table in TABLES:
-        columns = (
-            "program_id, valid_from, valid_to, recorded_from, superseded_at, version"
-            if table != "wht_rm_program"
-            else "program_id, version, timeline"
-        )
-        casts = ", ".join(f"CAST({c} AS TEXT)" for c in columns.split(", "))
-        with datastore.transaction(commit=False) as cursor:
-            cursor.execute(f"SELECT {casts} FROM {table}")
-            found[table] = sorted(
-                tuple(row.values()) if isinstance(row, dict) else tuple(row)
-                for row in cursor.fetchall()
-            )
-    return found
-
-
 def test_an_event_offered_twice_is_applied_once(
     tracker: Tracker, view: ReadModelRecorder, runner: ReadModelRunner
 ) -> None:
     seed(tracker, 2)
     runner.catch_up()
-    before = all_rows(view)
+    before = read_model_rows(view)
     last = runner.position()
     [notification] = tracker.recorder.select_notifications(start=last, limit=1)
     event = tracker.mapper.to_domain_event(notification)
     with pytest.raises(IntegrityError):
         runner.projection.process_event(event, Tracking(tracker.name, last))
-    assert all_rows(view) == before
+    assert read_model_rows(view) == before
     assert runner.position() == last
 
 
@@ -129,7 +109,7 @@ def test_a_failure_inside_the_transaction_leaves_nothing_and_resuming_repairs_it
 ) -> None:
     provider, ids = seed(tracker, 3)
     runner.catch_up(until=5)
-    before = all_rows(view)
+    before = read_model_rows(view)
 
     def crash(*args: Any) -> None:
         raise RuntimeError("power cut")
@@ -138,7 +118,7 @@ def test_a_failure_inside_the_transaction_leaves_nothing_and_resuming_repairs_it
     with pytest.raises(RuntimeError):
         runner.catch_up()
     assert runner.position() == 5
-    assert all_rows(view) == before
+    assert read_model_rows(view) == before
     monkeypatch.undo()
     runner.projection.forget()
     runner.catch_up()
@@ -155,12 +135,12 @@ def test_rebuild_drops_and_rebuilds_the_same_read_model(
 ) -> None:
     provider, ids = seed(tracker, 4)
     runner.catch_up()
-    before = all_rows(view)
+    before = read_model_rows(view)
     monkeypatch.setenv("WHT_DATABASE_URL", store_url)
     result = CliRunner().invoke(cli, ["rebuild"])
     assert result.exit_code == 0, result.output
     assert f"{len(ids)} programs" in result.output and "rebuilt the read model" in result.output
-    assert all_rows(view) == before
+    assert read_model_rows(view) == before
     assert_agrees(tracker, view, provider, ids)
 
 
@@ -229,10 +209,10 @@ def test_a_killed_projector_resumes_where_it_stopped(
     assert f"projected {latest - stopped_at} events" in again.stdout
     assert view.max_tracking_id(tracker.name) == latest
     assert_agrees(tracker, view, provider, ids)
-    resumed = all_rows(view)
+    resumed = read_model_rows(view)
     monkeypatch.setenv("WHT_DATABASE_URL", store_url)
     assert CliRunner().invoke(cli, ["rebuild"]).exit_code == 0
-    assert all_rows(view) == resumed
+    assert read_model_rows(view) == resumed
 
 
 def test_a_program_unknown_at_known_at_is_not_listed(

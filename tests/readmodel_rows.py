@@ -1,0 +1,32 @@
+"""Every row of the regulator's read model, to compare two read models row for row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.readmodel_sql import TABLES
+from projections.readmodel_view import ReadModelRecorder
+
+COLUMNS = {
+    "wht_rm_state": "program_id provider_id status eligible valid_from valid_to "
+    "recorded_from superseded_at version",
+    "wht_rm_finding": "program_id provider_id code valid_from valid_to "
+    "recorded_from superseded_at version",
+    "wht_rm_program": "program_id provider_id known_from version recorded_at inputs timeline",
+}
+
+
+def read_model_rows(view: ReadModelRecorder) -> dict[str, list[tuple[Any, ...]]]:
+    """Every column of every row of the read model, as text, sorted, by table."""
+    assert set(COLUMNS) == set(TABLES)
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    datastore: Any = view.datastore  # type: ignore[attr-defined]
+    for table, columns in COLUMNS.items():
+        casts = ", ".join(f"CAST({c} AS TEXT)" for c in columns.split())
+        with datastore.transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT {casts} FROM {table}")  # noqa: S608 (fixed names)
+            found[table] = sorted(
+                tuple(row.values()) if isinstance(row, dict) else tuple(row)
+                for row in cursor.fetchall()
+            )
+    return found
