@@ -74,11 +74,6 @@ def _unretracted(facts: Sequence[Fact]) -> list[Fact]:
     ]
 
 
-def effective_facts(facts: Sequence[Fact], as_of: date) -> list[Fact]:
-    """The facts that count as of `as_of`: not retracted, occurred by `as_of`."""
-    return [fact for fact in _unretracted(facts) if fact.occurred_on <= as_of]
-
-
 @dataclass(frozen=True)
 class _ByDate(Generic[B]):
     """One event type's entries sorted by (occurred_on, version), cut by bisection.
