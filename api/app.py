@@ -34,8 +34,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             runner.stop()
 
 
-def create_app(tracker: Tracker, *, projection: bool = True,
-               read_model_wait: float = 5.0) -> FastAPI:
+def create_app(
+    tracker: Tracker, *, projection: bool = True, read_model_wait: float = 5.0
+) -> FastAPI:
     """The API on `tracker`. With `projection`, the regulator's read model is kept up to
     date by a background thread (`wht serve --no-projection` leaves it to `wht project`);
     its list waits up to `read_model_wait` seconds for the projection to catch up."""
@@ -49,9 +50,7 @@ def create_app(tracker: Tracker, *, projection: bool = True,
     app.state.tracker = tracker
     app.state.read_model = open_read_model(tracker)
     app.state.read_model_wait = read_model_wait
-    app.state.projection = (
-        ReadModelRunner(tracker, app.state.read_model) if projection else None
-    )
+    app.state.projection = ReadModelRunner(tracker, app.state.read_model) if projection else None
     problems.install(app)
     app.add_middleware(BodySizeLimit)
     for name in router_modules():

@@ -22,10 +22,14 @@ cli = typer.Typer(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    projection: Annotated[bool, typer.Option(
-        help="Keep the regulator's read model up to date in this process (a background "
-        "thread; with several servers on one PostgreSQL one projects, the others stand by). "
-        "--no-projection leaves it to `wht project`.")] = True,
+    projection: Annotated[
+        bool,
+        typer.Option(
+            help="Keep the regulator's read model up to date in this process (a background "
+            "thread; with several servers on one PostgreSQL one projects, the others stand by). "
+            "--no-projection leaves it to `wht project`."
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn
@@ -38,10 +42,8 @@ def serve(
     if refusal := check_serve_host(host, tracker):
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"wht: serving on http://{host}:{port} (store: {Settings().database_url})",
-               err=True)
-    uvicorn.run(create_app(tracker, projection=projection), host=host, port=port,
-                log_level="info")
+    typer.echo(f"wht: serving on http://{host}:{port} (store: {Settings().database_url})", err=True)
+    uvicorn.run(create_app(tracker, projection=projection), host=host, port=port, log_level="info")
 
 
 @cli.command()

@@ -53,13 +53,23 @@ class BodySizeLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({
-            "type": "https://wht.example/problems/413", "title": "Request too large",
-            "status": 413,
-            "detail": f"The body is over {self.max_bytes} bytes; send at most 1,000 events "
-                      "per batch and keep each request under 1 MiB.",
-        }).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "type": "https://wht.example/problems/413",
+                "title": "Request too large",
+                "status": 413,
+                "detail": f"The body is over {self.max_bytes} bytes; send at most 1,000 events "
+                "per batch and keep each request under 1 MiB.",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

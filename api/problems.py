@@ -18,10 +18,16 @@ PROBLEM = "application/problem+json"
 STATUS = {NotFound: 404, Conflict: 409, InvalidEvent: 422}
 
 
-def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
-    body = {"type": f"https://wht.example/problems/{status}", "title": title, "status": status,
-            "detail": detail, **extra}
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"https://wht.example/problems/{status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -62,29 +68,38 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": _loc(e.get("loc", [])), "msg": str(e.get("msg", ""))}
-                  for e in error.errors()]
+        errors = [
+            {"loc": _loc(e.get("loc", [])), "msg": str(e.get("msg", ""))} for e in error.errors()
+        ]
         where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
-        return problem(422, "Invalid request", f"The request is not valid at: {where}.",
-                       errors=errors)
+        return problem(
+            422, "Invalid request", f"The request is not valid at: {where}.", errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-        return problem(error.status_code, titles.get(error.status_code, "Error"),
-                       str(error.detail))
+        return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail))
 
     @app.exception_handler(PersistenceError)
     async def store_unavailable(_: Request, error: PersistenceError) -> JSONResponse:
         if isinstance(error, IntegrityError):  # a race the service could not settle
             return problem(409, "Conflict", "Another write got there first; read and resend.")
         log.warning("store unavailable: %s", error)
-        return problem(503, "Store unavailable", "The event store cannot be reached or written "
-                       "just now; nothing was stored by this request. Retry shortly.",
-                       headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "Store unavailable",
+            "The event store cannot be reached or written "
+            "just now; nothing was stored by this request. Retry shortly.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return problem(500, "Internal error", "The tracker failed unexpectedly; nothing was "
-                       "stored by this request. Please report it with the time of the request.")
+        return problem(
+            500,
+            "Internal error",
+            "The tracker failed unexpectedly; nothing was "
+            "stored by this request. Please report it with the time of the request.",
+        )

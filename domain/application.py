@@ -169,8 +169,7 @@ class Tracker(Application[UUID]):
                 failures.append({"index": index, "error": error})
                 receipts.append(None)
         if failures:
-            invalid = any(isinstance(f["error"], (InvalidEvent, ProgramNotFound))
-                          for f in failures)
+            invalid = any(isinstance(f["error"], (InvalidEvent, ProgramNotFound)) for f in failures)
             raise BatchRejected(
                 f"{len(failures)} of {len(items)} events were refused; nothing was stored.",
                 failures,
@@ -251,8 +250,9 @@ class Tracker(Application[UUID]):
         if program is not None and recorded_at <= program.modified_on:
             recorded_at = program.modified_on + timedelta(microseconds=1)
         if program is None:
-            program = Program.refer(program_id, event.event_id, event.occurred_on, event.payload,
-                                    recorded_at)
+            program = Program.refer(
+                program_id, event.event_id, event.occurred_on, event.payload, recorded_at
+            )
             before: Assessment | None = None
         else:
             before = views.get(program_id)
@@ -261,8 +261,9 @@ class Tracker(Application[UUID]):
                 before = recent[2]
             if before is None:
                 before = self._view(program, recorded_at, referrals).assess(today)
-            program.record(event.type, event.event_id, event.occurred_on, event.payload,
-                           recorded_at)
+            program.record(
+                event.type, event.event_id, event.occurred_on, event.payload, recorded_at
+            )
         after = self._view(program, recorded_at, referrals).assess(today)
         views[program_id] = after
         old = {f.key() for f in before.findings} if before else set()
@@ -276,8 +277,16 @@ class Tracker(Application[UUID]):
         key = None
         if isinstance(event.data, ProgramReferred):
             key = event.data.referral.physician_referral_id or None
-        row = IndexRow(event.event_id, program_id, program.version, recorded_at, event.type, sha,
-                       key, json.dumps(body))
+        row = IndexRow(
+            event.event_id,
+            program_id,
+            program.version,
+            recorded_at,
+            event.type,
+            sha,
+            key,
+            json.dumps(body),
+        )
         return Receipt(201, body), program, row
 
     # ---- queries ----

@@ -145,8 +145,14 @@ class Program(Aggregate):
     ) -> Program:
         """Open a program with its referral."""
         digest = event_hash(
-            program_id, 1, "ProgramReferred", event_id, occurred_on.isoformat(),
-            recorded_at, data, GENESIS_HASH,
+            program_id,
+            1,
+            "ProgramReferred",
+            event_id,
+            occurred_on.isoformat(),
+            recorded_at,
+            data,
+            GENESIS_HASH,
         )
         return cls._create(
             cls.Referred,
@@ -172,8 +178,14 @@ class Program(Aggregate):
         self.check(event_type, data)
         version = self.version + 1
         digest = event_hash(
-            self.id, version, event_type, event_id, occurred_on.isoformat(),
-            recorded_at, data, self.last_hash,
+            self.id,
+            version,
+            event_type,
+            event_id,
+            occurred_on.isoformat(),
+            recorded_at,
+            data,
+            self.last_hash,
         )
         self.trigger_event(
             self.Recorded,

@@ -55,6 +55,7 @@ PHASES = ("ingest_single", "ingest_batch", "known_at", "regulator")  # regulator
 
 # ---- the run ----
 
+
 def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
     plan = QUICK if args.quick else Plan()
     if args.programs:
@@ -79,8 +80,10 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
             results["known_at"] = known_at(stores, plan)
         if "regulator" in chosen:
             low, high = plan.regulator_lengths
-            say(f"regulator + rebuild: seeding {plan.regulator_programs} programs of {low} to "
-                f"{high} events, wht rebuild, then the list query over HTTP ...")
+            say(
+                f"regulator + rebuild: seeding {plan.regulator_programs} programs of {low} to "
+                f"{high} events, wht rebuild, then the list query over HTTP ..."
+            )
             results["regulator"], results["rebuild"] = regulator(stores, plan, logs, say)
     except BaseException:
         print(f"the servers' logs are in {logs}", file=sys.stderr)
@@ -99,25 +102,43 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
-    p.add_argument("--database-url", default=None,
-                   help="kind and place of the stores: sqlite:///PATH (default: a temporary "
-                   "folder) or postgresql://USER@HOST:PORT/DB (a new database per store; DB is "
-                   "only connected to for CREATE/DROP DATABASE)")
-    p.add_argument("--quick", action="store_true",
-                   help="a smoke run (1,000 programs; under a minute on SQLite)")
+    p.add_argument(
+        "--database-url",
+        default=None,
+        help="kind and place of the stores: sqlite:///PATH (default: a temporary "
+        "folder) or postgresql://USER@HOST:PORT/DB (a new database per store; DB is "
+        "only connected to for CREATE/DROP DATABASE)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run (1,000 programs; under a minute on SQLite)",
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
-    p.add_argument("--programs", type=int, default=None,
-                   help="programs for the regulator and rebuild phases (default 10,000; "
-                   "quick 1,000)")
-    p.add_argument("--events-per-program", type=int, default=None,
-                   help="about how many events each of those programs has (default 3 to 4; "
-                   "50 gives the issue's 500,000 events at 10,000 programs, well past the "
-                   "10-minute budget)")
-    p.add_argument("--phases", default=None,
-                   help=f"comma-separated subset of {','.join(PHASES)} (regulator includes "
-                   "rebuild)")
-    p.add_argument("--no-projection", action="store_true",
-                   help="serve the ingest phases with `wht serve --no-projection`")
+    p.add_argument(
+        "--programs",
+        type=int,
+        default=None,
+        help="programs for the regulator and rebuild phases (default 10,000; quick 1,000)",
+    )
+    p.add_argument(
+        "--events-per-program",
+        type=int,
+        default=None,
+        help="about how many events each of those programs has (default 3 to 4; "
+        "50 gives the issue's 500,000 events at 10,000 programs, well past the "
+        "10-minute budget)",
+    )
+    p.add_argument(
+        "--phases",
+        default=None,
+        help=f"comma-separated subset of {','.join(PHASES)} (regulator includes rebuild)",
+    )
+    p.add_argument(
+        "--no-projection",
+        action="store_true",
+        help="serve the ingest phases with `wht serve --no-projection`",
+    )
     p.add_argument("--keep", action="store_true", help="keep the stores afterwards")
     return p
 

@@ -42,14 +42,22 @@ class Trail(Aggregate):
             pass
 
     @classmethod
-    def start(cls, trail_id: UUID, kind: str, event_id: str, on: date,
-              data: dict[str, Any]) -> Trail:
-        return cls._create(cls.Started, id=trail_id, type=kind, event_id=event_id,
-                           occurred_on=on.isoformat(), data=data)
+    def start(
+        cls, trail_id: UUID, kind: str, event_id: str, on: date, data: dict[str, Any]
+    ) -> Trail:
+        return cls._create(
+            cls.Started,
+            id=trail_id,
+            type=kind,
+            event_id=event_id,
+            occurred_on=on.isoformat(),
+            data=data,
+        )
 
     def record(self, kind: str, event_id: str, on: date, data: dict[str, Any]) -> None:
-        self.trigger_event(self.Recorded, type=kind, event_id=event_id,
-                           occurred_on=on.isoformat(), data=data)
+        self.trigger_event(
+            self.Recorded, type=kind, event_id=event_id, occurred_on=on.isoformat(), data=data
+        )
 
 
 def library_env(url: str) -> dict[str, str]:
@@ -107,8 +115,12 @@ def save_single(url: str, clients: Sequence[Sequence[Event]]) -> dict[str, Any]:
     app.close()
     if failures:
         raise RuntimeError(f"the floor failed to save: {failures[0]!r}") from failures[0]
-    return {"events": sum(done), "seconds": elapsed, "events_per_s": sum(done) / elapsed,
-            "threads": len(clients)}
+    return {
+        "events": sum(done),
+        "seconds": elapsed,
+        "events_per_s": sum(done) / elapsed,
+        "threads": len(clients),
+    }
 
 
 def save_batches(url: str, events: Sequence[Event], size: int) -> dict[str, Any]:
@@ -117,7 +129,7 @@ def save_batches(url: str, events: Sequence[Event], size: int) -> dict[str, Any]
     trails: dict[UUID, Trail] = {}
     began = time.perf_counter()
     for first in range(0, len(events), size):
-        touched = {id(t): t for t in (_append(trails, e) for e in events[first:first + size])}
+        touched = {id(t): t for t in (_append(trails, e) for e in events[first : first + size])}
         app.save(*touched.values())
     elapsed = time.perf_counter() - began
     app.close()
@@ -131,7 +143,8 @@ def read_log(url: str, page: int = 500) -> dict[str, Any]:
     position, count = 0, 0
     while True:
         notifications = app.recorder.select_notifications(
-            start=position, limit=page, inclusive_of_start=False)
+            start=position, limit=page, inclusive_of_start=False
+        )
         if not notifications:
             break
         for notification in notifications:

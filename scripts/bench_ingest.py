@@ -46,14 +46,16 @@ def projection_lag(url: str) -> dict[str, int]:
 
 # ---- 1. single-event ingestion ----
 
+
 def post_single(base: str, clients: Sequence[Sequence[Event]], seconds: float) -> dict[str, Any]:
     """Each client posts its events one by one, in order; all start together."""
     lanes = [[(f"/v1/programs/{e[0]}/events", encoded(body(e))) for e in c] for c in clients]
     return hammer(base, lanes, seconds, 201)
 
 
-def hammer(base: str, lanes: Sequence[Sequence[tuple[str, bytes | None]]], seconds: float,
-           status: int) -> dict[str, Any]:
+def hammer(
+    base: str, lanes: Sequence[Sequence[tuple[str, bytes | None]]], seconds: float, status: int
+) -> dict[str, Any]:
     """One client thread per lane sends its requests in order (POST with a body, GET
     without); all start together and stop after `seconds`. Rate and latencies."""
     latencies: list[list[float]] = [[] for _ in lanes]
@@ -89,45 +91,61 @@ def hammer(base: str, lanes: Sequence[Sequence[tuple[str, bytes | None]]], secon
     if failures:
         raise RuntimeError(f"{len(failures)} requests failed; first: {failures[0]}")
     flat = [x for lane in latencies for x in lane]
-    return {"events": len(flat), "seconds": elapsed, "events_per_s": len(flat) / elapsed,
-            "p50_ms": percentile(flat, 50), "p99_ms": percentile(flat, 99)}
+    return {
+        "events": len(flat),
+        "seconds": elapsed,
+        "events_per_s": len(flat) / elapsed,
+        "p50_ms": percentile(flat, 50),
+        "p99_ms": percentile(flat, 99),
+    }
 
 
 def ingest_single(stores: Stores, plan: Plan, logs: Path, projection: bool) -> dict[str, Any]:
-    groups = programs(seed=11, count=plan.single_events // 12 + plan.clients,
-                      lengths=(6, 20))
-    clients = [by_date(groups[i::plan.clients]) for i in range(plan.clients)]
+    groups = programs(seed=11, count=plan.single_events // 12 + plan.clients, lengths=(6, 20))
+    clients = [by_date(groups[i :: plan.clients]) for i in range(plan.clients)]
     share = plan.single_events // plan.clients
     clients = [c[:share] for c in clients]  # a prefix of each client's day-by-day stream
-    with served(stores.fresh("single"), logs / "serve-single.log",
-                projection=projection) as server:
+    with served(stores.fresh("single"), logs / "serve-single.log", projection=projection) as server:
         # Context, not a floor: the HTTP stack's own rate for a request that does nothing.
-        noop = hammer(server.base, [[("/healthz", None)] * share] * plan.clients,
-                      plan.single_seconds, 200)
+        noop = hammer(
+            server.base, [[("/healthz", None)] * share] * plan.clients, plan.single_seconds, 200
+        )
         before, mine = server.cpu(), own_cpu()
         product = post_single(server.base, clients, plan.single_seconds)
         product["server_cpu_s"], product["client_cpu_s"] = server.cpu() - before, own_cpu() - mine
         product["read_model"] = projection_lag(server.url)
     lib = best(plan.floor_runs, lambda: floor.save_single(stores.fresh("single-floor"), clients))
-    sequential = best(1, lambda: floor.save_single(
-        stores.fresh("single-floor-seq"), [[e for c in clients for e in c]]))
-    return {"clients": plan.clients, "projection": projection, "product": product,
-            "floor": lib, "ratio": product["events_per_s"] / lib["events_per_s"],
-            "floor_one_thread": sequential, "http_noop": noop}
+    sequential = best(
+        1,
+        lambda: floor.save_single(
+            stores.fresh("single-floor-seq"), [[e for c in clients for e in c]]
+        ),
+    )
+    return {
+        "clients": plan.clients,
+        "projection": projection,
+        "product": product,
+        "floor": lib,
+        "ratio": product["events_per_s"] / lib["events_per_s"],
+        "floor_one_thread": sequential,
+        "http_noop": noop,
+    }
 
 
 # ---- 2. batch ingestion ----
 
+
 def ingest_batch(stores: Stores, plan: Plan, logs: Path, projection: bool) -> dict[str, Any]:
     groups = programs(seed=22, count=plan.batch_events // 12 + 1, lengths=(6, 20))
     events = by_date(groups)[: plan.batch_events]
-    chunks = [events[i:i + plan.batch_size] for i in range(0, len(events), plan.batch_size)]
+    chunks = [events[i : i + plan.batch_size] for i in range(0, len(events), plan.batch_size)]
     payloads = [encoded({"events": [body(e, with_program=True) for e in c]}) for c in chunks]
     latencies: list[float] = []
     sent = 0
-    with served(stores.fresh("batch"), logs / "serve-batch.log",
-                projection=projection) as server, \
-            httpx.Client(base_url=server.base, timeout=600) as http:
+    with (
+        served(stores.fresh("batch"), logs / "serve-batch.log", projection=projection) as server,
+        httpx.Client(base_url=server.base, timeout=600) as http,
+    ):
         http.get("/healthz")
         cpu = server.cpu()
         began = time.perf_counter()
@@ -143,9 +161,21 @@ def ingest_batch(stores: Stores, plan: Plan, logs: Path, projection: bool) -> di
         elapsed = time.perf_counter() - began
         cpu = server.cpu() - cpu
         lag = projection_lag(server.url)
-    product = {"events": sent, "seconds": elapsed, "events_per_s": sent / elapsed,
-               "batch_p50_ms": percentile(latencies, 50), "server_cpu_s": cpu, "read_model": lag}
-    lib = best(plan.floor_runs, lambda: floor.save_batches(
-        stores.fresh("batch-floor"), events[:sent], plan.batch_size))
-    return {"batch_size": plan.batch_size, "product": product, "floor": lib,
-            "ratio": product["events_per_s"] / lib["events_per_s"]}
+    product = {
+        "events": sent,
+        "seconds": elapsed,
+        "events_per_s": sent / elapsed,
+        "batch_p50_ms": percentile(latencies, 50),
+        "server_cpu_s": cpu,
+        "read_model": lag,
+    }
+    lib = best(
+        plan.floor_runs,
+        lambda: floor.save_batches(stores.fresh("batch-floor"), events[:sent], plan.batch_size),
+    )
+    return {
+        "batch_size": plan.batch_size,
+        "product": product,
+        "floor": lib,
+        "ratio": product["events_per_s"] / lib["events_per_s"],
+    }

@@ -36,8 +36,10 @@ from scripts.bench_workload import (
 
 # ---- 3. point-in-time reads ----
 
-def seed(url: str, events: list[Event], chunk: int,
-         say: Callable[[str], None] | None = None) -> float:
+
+def seed(
+    url: str, events: list[Event], chunk: int, say: Callable[[str], None] | None = None
+) -> float:
     """Ingest through `Tracker.ingest_batch` with a fake clock; the seconds it took.
     `say` hears how far it got about every 30 seconds."""
     from api.bootstrap import build_tracker
@@ -48,13 +50,19 @@ def seed(url: str, events: list[Event], chunk: int,
     tracker.clock = lambda: next(times)
     began = last = time.perf_counter()
     for first in range(0, len(events), chunk):
-        tracker.ingest_batch([(pid, parse_event(eid, kind, on, data))
-                              for pid, eid, kind, on, data in events[first:first + chunk]])
+        tracker.ingest_batch(
+            [
+                (pid, parse_event(eid, kind, on, data))
+                for pid, eid, kind, on, data in events[first : first + chunk]
+            ]
+        )
         if say is not None and time.perf_counter() - last > 30:
             last = time.perf_counter()
             done = min(first + chunk, len(events))
-            say(f"  seeded {done:,} of {len(events):,} events "
-                f"({done / (last - began):,.0f} events/s)")
+            say(
+                f"  seeded {done:,} of {len(events):,} events "
+                f"({done / (last - began):,.0f} events/s)"
+            )
     elapsed = time.perf_counter() - began
     tracker.close()
     return elapsed
@@ -78,6 +86,7 @@ def known_at(stores: Stores, plan: Plan) -> dict[str, Any]:
     tracker = build_tracker(url, cipher_key="")
     try:
         for size, pid, middle, as_of in made:
+
             def timed(instant: datetime | None, pid: UUID = pid, as_of: date = as_of) -> float:
                 began = time.perf_counter()
                 compliance(pid, tracker, as_of, instant)
@@ -89,14 +98,22 @@ def known_at(stores: Stores, plan: Plan) -> dict[str, Any]:
                 mid.append(timed(middle))
                 now.append(timed(None))
             row = sizes[str(size)]
-            row.update(events=size, known_at=middle.isoformat(), as_of=as_of.isoformat(),
-                       known_at_p50_ms=percentile(mid, 50), now_p50_ms=percentile(now, 50))
+            row.update(
+                events=size,
+                known_at=middle.isoformat(),
+                as_of=as_of.isoformat(),
+                known_at_p50_ms=percentile(mid, 50),
+                now_p50_ms=percentile(now, 50),
+            )
             row["ratio"] = row["known_at_p50_ms"] / row["now_p50_ms"]
     finally:
         tracker.close()
-    return {"sizes": sizes, "repeat": plan.known_at_repeat, "where": "in-process, route "
-            "function api.routers.programs.compliance",
-            "ratio": max(r["ratio"] for r in sizes.values())}
+    return {
+        "sizes": sizes,
+        "repeat": plan.known_at_repeat,
+        "where": "in-process, route function api.routers.programs.compliance",
+        "ratio": max(r["ratio"] for r in sizes.values()),
+    }
 
 
 # ---- 4 and 5. regulator queries, rebuild ----
@@ -107,15 +124,25 @@ REBUILT = re.compile(r"rebuilt the read model from (\d+) events in ([\d.]+) s")
 def rebuild(url: str) -> dict[str, Any]:
     """`wht rebuild` as its own process: its own count and time, and the wall time."""
     began = time.perf_counter()
-    done = subprocess.run([*wht_command(), "rebuild"], env=store_process_env(url),
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [*wht_command(), "rebuild"],
+        env=store_process_env(url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - began
     found = REBUILT.search(done.stdout)
     if done.returncode != 0 or found is None:
         raise RuntimeError(f"wht rebuild failed ({done.returncode}): {done.stderr[-500:]}")
     events, seconds = int(found.group(1)), float(found.group(2))
-    return {"events": events, "seconds": seconds, "wall_s": wall,
-            "events_per_s": events / seconds, "summary": found.group(0)}
+    return {
+        "events": events,
+        "seconds": seconds,
+        "wall_s": wall,
+        "events_per_s": events / seconds,
+        "summary": found.group(0),
+    }
 
 
 def regulator_queries(as_of: date, known_at: datetime) -> list[dict[str, Any]]:
@@ -133,26 +160,36 @@ def regulator_queries(as_of: date, known_at: datetime) -> list[dict[str, Any]]:
     return [{**times, **f} for f in filters]
 
 
-def regulator(stores: Stores, plan: Plan, logs: Path,
-              say: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def regulator(
+    stores: Stores, plan: Plan, logs: Path, say: Callable[[str], None] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     url = stores.fresh("regulator")
     groups = programs(seed=44, count=plan.regulator_programs, lengths=plan.regulator_lengths)
     events = by_date(groups)
     seconds = seed(url, events, 1000, say)
-    seeded = {"programs": len(groups), "events": len(events), "seed_s": seconds,
-              "seed_events_per_s": len(events) / seconds,
-              "events_per_program": plan.regulator_lengths}
+    seeded = {
+        "programs": len(groups),
+        "events": len(events),
+        "seed_s": seconds,
+        "seed_events_per_s": len(events) / seconds,
+        "events_per_program": plan.regulator_lengths,
+    }
     product = rebuild(url)
     lib = best(plan.floor_runs, lambda: floor.read_log(url))
-    rebuilt = {"product": product, "floor": lib,
-               "ratio": product["events_per_s"] / lib["events_per_s"]}
+    rebuilt = {
+        "product": product,
+        "floor": lib,
+        "ratio": product["events_per_s"] / lib["events_per_s"],
+    }
     as_of = sorted(e[3] for e in events)[len(events) // 2]
     instant = datetime.combine(as_of + timedelta(days=14), clock_time(12), tzinfo=UTC)
     queries = regulator_queries(as_of, instant)
     latencies: list[float] = []
     listed: dict[str, int] = {}
-    with served(url, logs / "serve-regulator.log") as server, \
-            httpx.Client(base_url=server.base, timeout=60) as http:
+    with (
+        served(url, logs / "serve-regulator.log") as server,
+        httpx.Client(base_url=server.base, timeout=60) as http,
+    ):
         for params in queries:  # warm-up: one of each
             http.get("/v1/programs", params=params).raise_for_status()
         for n in range(plan.regulator_queries):
@@ -163,8 +200,15 @@ def regulator(stores: Stores, plan: Plan, logs: Path,
             answer.raise_for_status()
             key = "&".join(f"{k}={v}" for k, v in params.items() if k not in ("as_of", "known_at"))
             listed[key or "(no filter)"] = len(answer.json()["programs"])
-    result = {**seeded, "queries": len(latencies), "as_of": as_of.isoformat(),
-              "known_at": instant.isoformat(), "limit": 50, "where": "HTTP, GET /v1/programs "
-              "to `wht serve`", "p50_ms": percentile(latencies, 50),
-              "p95_ms": percentile(latencies, 95), "listed_per_query": listed}
+    result = {
+        **seeded,
+        "queries": len(latencies),
+        "as_of": as_of.isoformat(),
+        "known_at": instant.isoformat(),
+        "limit": 50,
+        "where": "HTTP, GET /v1/programs to `wht serve`",
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+        "listed_per_query": listed,
+    }
     return result, rebuilt

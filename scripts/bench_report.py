@@ -51,10 +51,16 @@ def _cpu() -> str:
 
 def _git() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, text=True,
-                               capture_output=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=ROOT, text=True, capture_output=True, check=True
+        ).stdout.strip()
         return head + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -116,8 +122,11 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
     for name, (op, bound) in TARGETS.items():
         if name in out:
             value = out[name]
-            targets[name] = {"target": f"{op} {bound:g}", "value": value,
-                             "met": value >= bound if op == ">=" else value <= bound}
+            targets[name] = {
+                "target": f"{op} {bound:g}",
+                "value": value,
+                "met": value >= bound if op == ">=" else value <= bound,
+            }
     out["targets"] = targets
     return out
 
@@ -146,37 +155,59 @@ def _met(results: dict[str, Any], name: str) -> str:
 
 def print_table(results: dict[str, Any]) -> None:
     meta = results["meta"]
-    table = Table(title=f"wht bench on {meta['store']} ({'quick' if meta['quick'] else 'full'}), "
-                  f"{meta['cpus']} cpus, {meta['date']}")
+    table = Table(
+        title=f"wht bench on {meta['store']} ({'quick' if meta['quick'] else 'full'}), "
+        f"{meta['cpus']} cpus, {meta['date']}"
+    )
     for column in ("phase", "product", "floor", "ratio / figure", "target"):
         table.add_column(column)
     if "ingest_single" in results:
         r = results["ingest_single"]
         p = r["product"]
-        table.add_row("ingest_single", f"{_rate(p)}\np50 {p['p50_ms']:.1f} ms, "
-                      f"p99 {p['p99_ms']:.1f} ms{_behind(p)}", _rate(r["floor"]),
-                      f"{r['ratio']:.3f}",
-                      _met(results, "ingest_single_ratio"))
+        table.add_row(
+            "ingest_single",
+            f"{_rate(p)}\np50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms{_behind(p)}",
+            _rate(r["floor"]),
+            f"{r['ratio']:.3f}",
+            _met(results, "ingest_single_ratio"),
+        )
     if "ingest_batch" in results:
         r = results["ingest_batch"]
         p = r["product"]
-        table.add_row("ingest_batch", f"{_rate(p)}\nbatch p50 {p['batch_p50_ms']:.0f} ms"
-                      f"{_behind(p)}",
-                      _rate(r["floor"]), f"{r['ratio']:.3f}", _met(results, "ingest_batch_ratio"))
+        table.add_row(
+            "ingest_batch",
+            f"{_rate(p)}\nbatch p50 {p['batch_p50_ms']:.0f} ms{_behind(p)}",
+            _rate(r["floor"]),
+            f"{r['ratio']:.3f}",
+            _met(results, "ingest_batch_ratio"),
+        )
     if "known_at" in results:
         for size, row in results["known_at"]["sizes"].items():
-            table.add_row(f"known_at ({size} events)", f"known_at p50 {row['known_at_p50_ms']:.2f}"
-                          " ms", f"now p50 {row['now_p50_ms']:.2f} ms", f"{row['ratio']:.2f}",
-                          _verdict("known_at_ratio", row["ratio"]))
+            table.add_row(
+                f"known_at ({size} events)",
+                f"known_at p50 {row['known_at_p50_ms']:.2f} ms",
+                f"now p50 {row['now_p50_ms']:.2f} ms",
+                f"{row['ratio']:.2f}",
+                _verdict("known_at_ratio", row["ratio"]),
+            )
     if "regulator" in results:
         r = results["regulator"]
-        table.add_row("regulator", f"p50 {r['p50_ms']:.1f} ms\np95 {r['p95_ms']:.1f} ms",
-                      f"{r['programs']:,} programs, {r['events']:,} events",
-                      f"p95 {r['p95_ms']:.1f} ms", _met(results, "regulator_p95_ms"))
+        table.add_row(
+            "regulator",
+            f"p50 {r['p50_ms']:.1f} ms\np95 {r['p95_ms']:.1f} ms",
+            f"{r['programs']:,} programs, {r['events']:,} events",
+            f"p95 {r['p95_ms']:.1f} ms",
+            _met(results, "regulator_p95_ms"),
+        )
     if "rebuild" in results:
         r = results["rebuild"]
-        table.add_row("rebuild", _rate(r["product"]), _rate(r["floor"]), f"{r['ratio']:.3f}",
-                      _met(results, "rebuild_ratio"))
+        table.add_row(
+            "rebuild",
+            _rate(r["product"]),
+            _rate(r["floor"]),
+            f"{r['ratio']:.3f}",
+            _met(results, "rebuild_ratio"),
+        )
     console = Console(width=max(shutil.get_terminal_size((140, 24)).columns, 100))
     console.print(table)
     console.print(f"total {meta['total_s']:.0f} s; store: {meta['store_detail']}")

@@ -46,7 +46,7 @@ class Stores:
         self.url = url
         if url.startswith("sqlite:///"):
             self.kind = "sqlite"
-            self.base = Path(url[len("sqlite:///"):])
+            self.base = Path(url[len("sqlite:///") :])
         elif url.startswith(("postgresql://", "postgres://")):
             self.kind = "postgresql"
             self.admin = url

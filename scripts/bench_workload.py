@@ -18,10 +18,22 @@ from uuid import UUID
 Event = tuple[UUID, str, str, date, dict[str, Any]]  # program, event_id, type, date, data
 
 CLINICIAN = {"name": "Pat Lee", "discipline": "physical_therapist", "license_number": "PT-1"}
-CRITERIA = ("potential_to_benefit", "function_interferes_with_work", "return_to_work_plan",
-            "psychosocial_barriers", "no_prohibiting_condition", "informed_consent")
-REPORT = ("demographics", "work_history", "indications", "interventions", "outcomes",
-          "recommendations")
+CRITERIA = (
+    "potential_to_benefit",
+    "function_interferes_with_work",
+    "return_to_work_plan",
+    "psychosocial_barriers",
+    "no_prohibiting_condition",
+    "informed_consent",
+)
+REPORT = (
+    "demographics",
+    "work_history",
+    "indications",
+    "interventions",
+    "outcomes",
+    "recommendations",
+)
 
 
 def _uuid(rnd: random.Random) -> UUID:
@@ -43,20 +55,37 @@ def program(rnd: random.Random, provider: str, length: int, start: date) -> list
         out.append((pid, event_id, kind, on, data))
         return event_id
 
-    add("ProgramReferred", start - timedelta(days=rnd.randint(1, 7)), {
-        "worker": {"worker_id": f"W-{rnd.randint(1, 10**6)}"},
-        "claim": {"claim_number": f"C-{rnd.randint(1, 10**6)}",
-                  "body_region": rnd.choice(["low_back"] * 8 + ["elbow", "knee_leg"]),
-                  "compensable_injury_reported": rnd.random() > 0.03},
-        "referral": {"source": "physician", "referred_by": "Dr. Ray",
-                     "physician_referral_id": f"PR-{rnd.getrandbits(40):x}",
-                     "prescription": {"prescriber": "Dr. Ray"}},
-        "provider_id": provider})
+    add(
+        "ProgramReferred",
+        start - timedelta(days=rnd.randint(1, 7)),
+        {
+            "worker": {"worker_id": f"W-{rnd.randint(1, 10**6)}"},
+            "claim": {
+                "claim_number": f"C-{rnd.randint(1, 10**6)}",
+                "body_region": rnd.choice(["low_back"] * 8 + ["elbow", "knee_leg"]),
+                "compensable_injury_reported": rnd.random() > 0.03,
+            },
+            "referral": {
+                "source": "physician",
+                "referred_by": "Dr. Ray",
+                "physician_referral_id": f"PR-{rnd.getrandbits(40):x}",
+                "prescription": {"prescriber": "Dr. Ray"},
+            },
+            "provider_id": provider,
+        },
+    )
     add("ProgramAdmitted", start, {"criteria": {c: rnd.random() > 0.03 for c in CRITERIA}})
-    add("InitialEvaluationDocumented", start, {
-        "evaluator": CLINICIAN, "domains": ["musculoskeletal", "vocational"],
-        "measures": {"lift_kg": 20}, "goals": ["lift 20 kg floor to waist"],
-        "documented_on": (start + timedelta(days=rnd.choice([0, 1, 2, 9]))).isoformat()})
+    add(
+        "InitialEvaluationDocumented",
+        start,
+        {
+            "evaluator": CLINICIAN,
+            "domains": ["musculoskeletal", "vocational"],
+            "measures": {"lift_kg": 20},
+            "goals": ["lift 20 kg floor to waist"],
+            "documented_on": (start + timedelta(days=rnd.choice([0, 1, 2, 9]))).isoformat(),
+        },
+    )
     per_day = 1 if length <= 200 else 3
     # Long programs close with a discharge and its report; some short ones are
     # discharged early (so the regulator's status filter has discharged programs).
@@ -71,31 +100,61 @@ def program(rnd: random.Random, provider: str, length: int, start: date) -> list
         today_count += 1
         roll = rnd.random()
         if today_count == 1 and worked % 10 == 9:
-            add("ProgressReEvaluated", day, {"goals_met": False, "appropriate_to_continue": True,
-                                             "measures": {"lift_kg": 20 + worked // 10}})
+            add(
+                "ProgressReEvaluated",
+                day,
+                {
+                    "goals_met": False,
+                    "appropriate_to_continue": True,
+                    "measures": {"lift_kg": 20 + worked // 10},
+                },
+            )
         elif today_count == 1 and roll < 0.08:
             add("AbsenceRecorded", day, {"excused": rnd.random() < 0.5, "reason": "sick"})
         elif today_count > 1 and roll < 0.3:
             add("TardinessRecorded", day, {"minutes_late": rnd.randint(5, 40)})
         elif today_count > 1 and roll < 0.4:
-            add("StaffConferenceHeld", day, {"attendees": ["Pat Lee", "Dr. Ray"],
-                                             "notes": "progressing"})
+            add(
+                "StaffConferenceHeld",
+                day,
+                {"attendees": ["Pat Lee", "Dr. Ray"], "notes": "progressing"},
+            )
         elif sessions and roll > 0.98:
-            add("EntryRetracted", day, {"target_event_id": sessions.pop(rnd.randrange(
-                len(sessions))), "reason": "entered in error"})
+            add(
+                "EntryRetracted",
+                day,
+                {
+                    "target_event_id": sessions.pop(rnd.randrange(len(sessions))),
+                    "reason": "entered in error",
+                },
+            )
         else:
-            sessions.append(add("SessionLogged", day, {
-                "hours": rnd.choice([3, 4, 6, 6, 6, 8, 9]), "provider": CLINICIAN,
-                "activities": ["work_simulation"],
-                "ancillary_minutes": {"97110": 20, "97530": 0, "97112": 0},
-                "documented": rnd.random() > 0.05}))
+            sessions.append(
+                add(
+                    "SessionLogged",
+                    day,
+                    {
+                        "hours": rnd.choice([3, 4, 6, 6, 6, 8, 9]),
+                        "provider": CLINICIAN,
+                        "activities": ["work_simulation"],
+                        "ancillary_minutes": {"97110": 20, "97530": 0, "97112": 0},
+                        "documented": rnd.random() > 0.05,
+                    },
+                )
+            )
     if closing:
         day += timedelta(days=1)
-        add("ProgramDischarged", day, {"reason": "goals_met", "outcome": "lifts 20 kg",
-                                       "recommendations": "full duty"})
+        add(
+            "ProgramDischarged",
+            day,
+            {"reason": "goals_met", "outcome": "lifts 20 kg", "recommendations": "full duty"},
+        )
         if closing == 2 and rnd.random() < 0.8:
-            add("DischargeReportFiled", day + timedelta(days=rnd.randint(1, 20)),
-                dict.fromkeys(REPORT, "text"))
+            add(
+                "DischargeReportFiled",
+                day + timedelta(days=rnd.randint(1, 20)),
+                dict.fromkeys(REPORT, "text"),
+            )
         elif closing == 2:
             add("StaffConferenceHeld", day, {"attendees": ["Pat Lee"], "notes": "closing"})
     return out
@@ -107,8 +166,9 @@ def span_days(length: int) -> int:
     return 7 + (length // per_day) * 7 // 5 + 40
 
 
-def programs(seed: int, count: int, lengths: tuple[int, int], providers: int = 40,
-             until: date | None = None) -> list[list[Event]]:
+def programs(
+    seed: int, count: int, lengths: tuple[int, int], providers: int = 40, until: date | None = None
+) -> list[list[Event]]:
     """`count` programs of `lengths[0]` to `lengths[1]` events, all dated before `until`
     (default: a week ago), started over the year and a half before that."""
     rnd = random.Random(seed)
@@ -130,8 +190,12 @@ def by_date(groups: list[list[Event]]) -> list[Event]:
 def body(event: Event, with_program: bool = False) -> dict[str, Any]:
     """An event as the HTTP API takes it."""
     pid, event_id, kind, on, data = event
-    out: dict[str, Any] = {"event_id": event_id, "type": kind, "occurred_on": on.isoformat(),
-                           "data": data}
+    out: dict[str, Any] = {
+        "event_id": event_id,
+        "type": kind,
+        "occurred_on": on.isoformat(),
+        "data": data,
+    }
     if with_program:
         out["program_id"] = str(pid)
     return out
@@ -142,8 +206,10 @@ def recorded_times(events: list[Event]) -> Iterator[datetime]:
     microsecond after the one before, so that `known_at` means something."""
     last = datetime.min.replace(tzinfo=UTC)
     for event in events:
-        at = max(datetime.combine(event[3], datetime.min.time(), tzinfo=UTC)
-                 + timedelta(hours=18), last + timedelta(microseconds=1))
+        at = max(
+            datetime.combine(event[3], datetime.min.time(), tzinfo=UTC) + timedelta(hours=18),
+            last + timedelta(microseconds=1),
+        )
         last = at
         yield at
 
@@ -166,6 +232,13 @@ class Plan:
     floor_runs: int = 3
 
 
-QUICK = Plan(single_events=480, single_seconds=10.0, batch_events=2000, batch_seconds=10.0,
-             known_at_sizes=(100, 500), known_at_repeat=11, regulator_programs=1000,
-             regulator_queries=100)
+QUICK = Plan(
+    single_events=480,
+    single_seconds=10.0,
+    batch_events=2000,
+    batch_seconds=10.0,
+    known_at_sizes=(100, 500),
+    known_at_repeat=11,
+    regulator_programs=1000,
+    regulator_queries=100,
+)

@@ -28,44 +28,97 @@ class Script:
         self.events.append((event_type, on, data))
 
     def refer(self, on: date, region: str, referral_id: str) -> None:
-        self.add("ProgramReferred", on, {
-            "worker": {"worker_id": f"W-{self.name[:4].upper()}", "name": f"Demo {self.name}",
-                       "employer": "Acme Freight", "job_title": "Warehouse associate",
-                       "work_history": "9 years warehouse work; forklift certified"},
-            "claim": {"claim_number": f"WC-{referral_id}", "injury_date": str(on - timedelta(90)),
-                      "body_region": region, "compensable_injury_reported": True},
-            "referral": {"source": "physician", "referred_by": "Dr. A. Patel",
-                         "physician_referral_id": referral_id,
-                         "prescription": {"prescriber": "Dr. A. Patel",
-                                          "prescribed_on": str(on)}},
-            "provider_id": "clinic-north", "time_zone": "America/Chicago",
-        })
+        self.add(
+            "ProgramReferred",
+            on,
+            {
+                "worker": {
+                    "worker_id": f"W-{self.name[:4].upper()}",
+                    "name": f"Demo {self.name}",
+                    "employer": "Acme Freight",
+                    "job_title": "Warehouse associate",
+                    "work_history": "9 years warehouse work; forklift certified",
+                },
+                "claim": {
+                    "claim_number": f"WC-{referral_id}",
+                    "injury_date": str(on - timedelta(90)),
+                    "body_region": region,
+                    "compensable_injury_reported": True,
+                },
+                "referral": {
+                    "source": "physician",
+                    "referred_by": "Dr. A. Patel",
+                    "physician_referral_id": referral_id,
+                    "prescription": {"prescriber": "Dr. A. Patel", "prescribed_on": str(on)},
+                },
+                "provider_id": "clinic-north",
+                "time_zone": "America/Chicago",
+            },
+        )
 
     def admit(self, on: date) -> None:
-        self.add("ProgramAdmitted", on, {"criteria": {
-            "potential_to_benefit": True, "function_interferes_with_work": True,
-            "return_to_work_plan": True, "psychosocial_barriers": True,
-            "no_prohibiting_condition": True, "informed_consent": True},
-            "targeted_job": "Warehouse associate, full duty"})
-        self.add("InitialEvaluationDocumented", on, {
-            "evaluator": PROVIDER,
-            "domains": ["musculoskeletal", "cardiovascular", "vocational",
-                        "attitudinal_motivational", "behavioral", "cognitive",
-                        "functional_work_capacity", "safety", "accommodation"],
-            "measures": {"lift_floor_to_waist_lb": 25, "grip_kg": 31},
-            "goals": ["lift 50 lb floor to waist", "tolerate 8 h shift"],
-            "documented_on": str(on + timedelta(2))})
+        self.add(
+            "ProgramAdmitted",
+            on,
+            {
+                "criteria": {
+                    "potential_to_benefit": True,
+                    "function_interferes_with_work": True,
+                    "return_to_work_plan": True,
+                    "psychosocial_barriers": True,
+                    "no_prohibiting_condition": True,
+                    "informed_consent": True,
+                },
+                "targeted_job": "Warehouse associate, full duty",
+            },
+        )
+        self.add(
+            "InitialEvaluationDocumented",
+            on,
+            {
+                "evaluator": PROVIDER,
+                "domains": [
+                    "musculoskeletal",
+                    "cardiovascular",
+                    "vocational",
+                    "attitudinal_motivational",
+                    "behavioral",
+                    "cognitive",
+                    "functional_work_capacity",
+                    "safety",
+                    "accommodation",
+                ],
+                "measures": {"lift_floor_to_waist_lb": 25, "grip_kg": 31},
+                "goals": ["lift 50 lb floor to waist", "tolerate 8 h shift"],
+                "documented_on": str(on + timedelta(2)),
+            },
+        )
 
     def session(self, on: date, hours: float) -> None:
-        self.add("SessionLogged", on, {
-            "hours": hours, "provider": PROVIDER,
-            "activities": ["strength_and_stabilization", "work_simulation"],
-            "ancillary_minutes": {"97110": 20, "97530": 15, "97112": 0}, "documented": True})
+        self.add(
+            "SessionLogged",
+            on,
+            {
+                "hours": hours,
+                "provider": PROVIDER,
+                "activities": ["strength_and_stabilization", "work_simulation"],
+                "ancillary_minutes": {"97110": 20, "97530": 15, "97112": 0},
+                "documented": True,
+            },
+        )
 
     def reevaluate(self, on: date, done: bool = False) -> None:
-        self.add("ProgressReEvaluated", on, {
-            "goals_met": done, "return_to_work_ready": done, "plateau": False,
-            "appropriate_to_continue": not done, "measures": {"lift_floor_to_waist_lb": 40}})
+        self.add(
+            "ProgressReEvaluated",
+            on,
+            {
+                "goals_met": done,
+                "return_to_work_ready": done,
+                "plateau": False,
+                "appropriate_to_continue": not done,
+                "measures": {"lift_floor_to_waist_lb": 40},
+            },
+        )
 
     def weeks(self, start: date, weeks: int, hours: float, skip: set[date] | None = None) -> None:
         for k in range(weeks):
@@ -76,12 +129,23 @@ class Script:
             self.reevaluate(start + timedelta(7 * k + 4), done=False) if k % 2 else None
 
     def discharge(self, on: date, reason: str) -> None:
-        self.add("ProgramDischarged", on, {"reason": reason, "outcome": "see report",
-                                           "recommendations": "return to work"})
-        self.add("DischargeReportFiled", on, {
-            "demographics": "48-year-old male", "work_history": "9 years warehouse",
-            "indications": "low back strain", "interventions": "work simulation, conditioning",
-            "outcomes": reason, "recommendations": "full duty"})
+        self.add(
+            "ProgramDischarged",
+            on,
+            {"reason": reason, "outcome": "see report", "recommendations": "return to work"},
+        )
+        self.add(
+            "DischargeReportFiled",
+            on,
+            {
+                "demographics": "48-year-old male",
+                "work_history": "9 years warehouse",
+                "indications": "low back strain",
+                "interventions": "work simulation, conditioning",
+                "outcomes": reason,
+                "recommendations": "full duty",
+            },
+        )
 
 
 def scripts() -> list[Script]:

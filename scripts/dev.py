@@ -34,10 +34,12 @@ def ensure_venv() -> None:
     if not (BIN / "python").exists():
         print("setting up .venv ...", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"],
-                   check=False)
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"],
-                   check=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=False
+    )
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"], check=True
+    )
     STAMP.write_text(wanted)
 
 
@@ -55,15 +57,19 @@ def ensure_postgres() -> None:
     if shutil.which("pg_ctlcluster") and Path("/etc/postgresql").is_dir():
         for version in sorted(os.listdir("/etc/postgresql")):
             print(f"starting PostgreSQL {version} ...", file=sys.stderr)
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main",
-                            "start"], check=False)
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                check=False,
+            )
         for _ in range(30):
             if postgres_reachable():
                 return
             time.sleep(1)
-    sys.exit("PostgreSQL is not reachable at 127.0.0.1:5432 and could not be started: "
-             "the PostgreSQL tests cannot run (install and start PostgreSQL, user postgres, "
-             "trust auth).")
+    sys.exit(
+        "PostgreSQL is not reachable at 127.0.0.1:5432 and could not be started: "
+        "the PostgreSQL tests cannot run (install and start PostgreSQL, user postgres, "
+        "trust auth)."
+    )
 
 
 def main(argv: list[str]) -> int:

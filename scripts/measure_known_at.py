@@ -57,18 +57,32 @@ CRITERIA = dict.fromkeys(
 def events(n: int) -> list[tuple[str, date, dict[str, Any]]]:
     referral = {
         "worker": {"worker_id": "W-1"},
-        "claim": {"claim_number": "C-1", "body_region": "low_back",
-                  "compensable_injury_reported": True},
-        "referral": {"source": "physician", "physician_referral_id": f"PR-{uuid4().hex}",
-                     "prescription": {"prescriber": "Dr. A"}},
+        "claim": {
+            "claim_number": "C-1",
+            "body_region": "low_back",
+            "compensable_injury_reported": True,
+        },
+        "referral": {
+            "source": "physician",
+            "physician_referral_id": f"PR-{uuid4().hex}",
+            "prescription": {"prescriber": "Dr. A"},
+        },
         "provider_id": "clinic-1",
     }
     out: list[tuple[str, date, dict[str, Any]]] = [
         ("ProgramReferred", START - timedelta(days=7), referral),
         ("ProgramAdmitted", START, {"criteria": CRITERIA}),
-        ("InitialEvaluationDocumented", START, {
-            "evaluator": PROVIDER, "domains": ["musculoskeletal"], "measures": {"lift": 10},
-            "goals": ["lift"], "documented_on": START.isoformat()}),
+        (
+            "InitialEvaluationDocumented",
+            START,
+            {
+                "evaluator": PROVIDER,
+                "domains": ["musculoskeletal"],
+                "measures": {"lift": 10},
+                "goals": ["lift"],
+                "documented_on": START.isoformat(),
+            },
+        ),
     ]
     day = START
     while len(out) < n:
@@ -110,8 +124,9 @@ def measure(url: str, n: int, repeat: int, with_audit: bool) -> dict[str, Any]:
             "events": n,
             "setup_s": round(setup, 1),
             "now_ms": timed(lambda: tracker.view(program_id).assess(as_of), repeat),
-            "known_at_mid_ms": timed(lambda: tracker.view(program_id, middle).assess(as_of),
-                                     repeat),
+            "known_at_mid_ms": timed(
+                lambda: tracker.view(program_id, middle).assess(as_of), repeat
+            ),
             "mid_load_ms": timed(lambda: tracker.view(program_id, middle), repeat),
             "mid_assess_ms": timed(lambda: view.assess(as_of), repeat),
             "mid_version": view.program.version,
@@ -130,15 +145,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--audit", action="store_true", help="also time the audit replay")
     args = parser.parse_args(argv)
-    columns = ["events", "setup_s", "now_ms", "known_at_mid_ms", "mid_load_ms",
-               "mid_assess_ms", "mid_version"] + (["audit_ms"] if args.audit else [])
+    columns = [
+        "events",
+        "setup_s",
+        "now_ms",
+        "known_at_mid_ms",
+        "mid_load_ms",
+        "mid_assess_ms",
+        "mid_version",
+    ] + (["audit_ms"] if args.audit else [])
     print(" ".join(f"{c:>15}" for c in columns))
     with tempfile.TemporaryDirectory() as folder:
         for n in args.sizes:
             url = args.database_url or f"sqlite:///{Path(folder) / f'measure-{n}.sqlite'}"
             row = measure(url, n, args.repeat, args.audit)
-            print(" ".join(f"{row[c]:>15.1f}" if isinstance(row[c], float) else
-                           f"{row[c]:>15}" for c in columns), flush=True)
+            print(
+                " ".join(
+                    f"{row[c]:>15.1f}" if isinstance(row[c], float) else f"{row[c]:>15}"
+                    for c in columns
+                ),
+                flush=True,
+            )
     return 0
 
 

@@ -27,8 +27,15 @@ LATER = date(2026, 6, 30)  # an as_of after every date these tests use
 LICENSED = {"name": "Dana Ruiz", "discipline": "physical_therapist", "license_number": "PT-44120"}
 UNLICENSED = {"name": "Sam Aide", "discipline": "aide", "license_number": None}
 ALL_DOMAINS = [
-    "musculoskeletal", "cardiovascular", "vocational", "attitudinal_motivational",
-    "behavioral", "cognitive", "functional_work_capacity", "safety", "accommodation",
+    "musculoskeletal",
+    "cardiovascular",
+    "vocational",
+    "attitudinal_motivational",
+    "behavioral",
+    "cognitive",
+    "functional_work_capacity",
+    "safety",
+    "accommodation",
 ]
 FULL_CRITERIA = {
     "potential_to_benefit": True,
@@ -76,15 +83,25 @@ def referred(
 ) -> Body:
     """A complete ProgramReferred: reported injury, physician referral, prescription."""
     data: Body = {
-        "worker": {"worker_id": "W-1001", "name": "Ana Diaz", "employer": "Acme Freight",
-                   "job_title": "Warehouse associate",
-                   "work_history": "12 years in warehousing; forklift certified"},
-        "claim": {"claim_number": "WC-77812", "injury_date": plus(on, -60).isoformat(),
-                  "body_region": region, "compensable_injury_reported": True},
-        "referral": {"source": "physician", "referred_by": "Dr. A. Patel",
-                     "physician_referral_id": referral_id or f"PR-{uuid4().hex[:8]}",
-                     "prescription": {"prescriber": "Dr. A. Patel",
-                                      "prescribed_on": on.isoformat()}},
+        "worker": {
+            "worker_id": "W-1001",
+            "name": "Ana Diaz",
+            "employer": "Acme Freight",
+            "job_title": "Warehouse associate",
+            "work_history": "12 years in warehousing; forklift certified",
+        },
+        "claim": {
+            "claim_number": "WC-77812",
+            "injury_date": plus(on, -60).isoformat(),
+            "body_region": region,
+            "compensable_injury_reported": True,
+        },
+        "referral": {
+            "source": "physician",
+            "referred_by": "Dr. A. Patel",
+            "physician_referral_id": referral_id or f"PR-{uuid4().hex[:8]}",
+            "prescription": {"prescriber": "Dr. A. Patel", "prescribed_on": on.isoformat()},
+        },
         "provider_id": "clinic-north",
     }
     if time_zone is not None:
@@ -97,19 +114,29 @@ def referred(
 
 def admitted(on: date = ADMITTED_ON, **criteria: bool) -> Body:
     """A ProgramAdmitted with every admission criterion met unless overridden."""
-    return event("ProgramAdmitted", on, {"criteria": {**FULL_CRITERIA, **criteria},
-                                         "targeted_job": "Warehouse associate, full duty"})
+    return event(
+        "ProgramAdmitted",
+        on,
+        {
+            "criteria": {**FULL_CRITERIA, **criteria},
+            "targeted_job": "Warehouse associate, full duty",
+        },
+    )
 
 
 def evaluated(on: date = ADMITTED_ON, documented_on: date | None = None) -> Body:
     """A complete InitialEvaluationDocumented, documented the same day unless told."""
-    return event("InitialEvaluationDocumented", on, {
-        "evaluator": LICENSED,
-        "domains": ALL_DOMAINS,
-        "measures": {"lift_floor_to_waist_lb": 25, "grip_kg": 31.5},
-        "goals": ["lift 50 lb floor to waist", "tolerate an 8 h shift"],
-        "documented_on": (documented_on or on).isoformat(),
-    })
+    return event(
+        "InitialEvaluationDocumented",
+        on,
+        {
+            "evaluator": LICENSED,
+            "domains": ALL_DOMAINS,
+            "measures": {"lift_floor_to_waist_lb": 25, "grip_kg": 31.5},
+            "goals": ["lift 50 lb floor to waist", "tolerate an 8 h shift"],
+            "documented_on": (documented_on or on).isoformat(),
+        },
+    )
 
 
 def session(
@@ -121,14 +148,21 @@ def session(
     ancillary: tuple[int, int, int] = (20, 15, 0),
 ) -> Body:
     """A SessionLogged by a licensed provider, documented that day unless told."""
-    return event("SessionLogged", on, {
-        "hours": hours,
-        "provider": provider or LICENSED,
-        "activities": ["strength_and_stabilization", "work_simulation"],
-        "ancillary_minutes": {"97110": ancillary[0], "97530": ancillary[1],
-                              "97112": ancillary[2]},
-        "documented": documented,
-    })
+    return event(
+        "SessionLogged",
+        on,
+        {
+            "hours": hours,
+            "provider": provider or LICENSED,
+            "activities": ["strength_and_stabilization", "work_simulation"],
+            "ancillary_minutes": {
+                "97110": ancillary[0],
+                "97530": ancillary[1],
+                "97112": ancillary[2],
+            },
+            "documented": documented,
+        },
+    )
 
 
 def absence(on: date, *, excused: bool = False, reason: str = "no show") -> Body:
@@ -140,39 +174,64 @@ def tardiness(on: date, minutes: int = 20) -> Body:
 
 
 def reevaluated(on: date, *, done: bool = False) -> Body:
-    return event("ProgressReEvaluated", on, {
-        "goals_met": done, "return_to_work_ready": done, "plateau": False,
-        "appropriate_to_continue": not done, "measures": {"lift_floor_to_waist_lb": 40},
-    })
+    return event(
+        "ProgressReEvaluated",
+        on,
+        {
+            "goals_met": done,
+            "return_to_work_ready": done,
+            "plateau": False,
+            "appropriate_to_continue": not done,
+            "measures": {"lift_floor_to_waist_lb": 40},
+        },
+    )
 
 
 def conference(on: date) -> Body:
-    return event("StaffConferenceHeld", on, {"attendees": ["Dana Ruiz", "Dr. Patel"],
-                                             "notes": "progressing on lifting goals"})
+    return event(
+        "StaffConferenceHeld",
+        on,
+        {"attendees": ["Dana Ruiz", "Dr. Patel"], "notes": "progressing on lifting goals"},
+    )
 
 
 def condition_changed(on: date, *, prohibits: bool = False) -> Body:
-    return event("MedicalConditionChanged", on, {"description": "flare of back pain",
-                                                 "prohibits_participation": prohibits})
+    return event(
+        "MedicalConditionChanged",
+        on,
+        {"description": "flare of back pain", "prohibits_participation": prohibits},
+    )
 
 
 def discharged(on: date, reason: str = "goals_met") -> Body:
-    return event("ProgramDischarged", on, {"reason": reason, "outcome": "lifts 50 lb",
-                                           "recommendations": "return to full duty"})
+    return event(
+        "ProgramDischarged",
+        on,
+        {"reason": reason, "outcome": "lifts 50 lb", "recommendations": "return to full duty"},
+    )
 
 
 def report(on: date) -> Body:
-    return event("DischargeReportFiled", on, {
-        "demographics": "Ana Diaz, 41", "work_history": "12 years in warehousing",
-        "indications": "lifting tolerance below job demands",
-        "interventions": "graded lifting, work simulation",
-        "outcomes": "goals met", "recommendations": "return to full duty",
-    })
+    return event(
+        "DischargeReportFiled",
+        on,
+        {
+            "demographics": "Ana Diaz, 41",
+            "work_history": "12 years in warehousing",
+            "indications": "lifting tolerance below job demands",
+            "interventions": "graded lifting, work simulation",
+            "outcomes": "goals met",
+            "recommendations": "return to full duty",
+        },
+    )
 
 
 def repeat_approved(on: date) -> Body:
-    return event("RepeatProgramApproved", on, {"reviewer": "Dr. M. Chen",
-                                               "rationale": "new injury to the same region"})
+    return event(
+        "RepeatProgramApproved",
+        on,
+        {"reviewer": "Dr. M. Chen", "rationale": "new injury to the same region"},
+    )
 
 
 def retraction(on: date, target: Body | str, reason: str = "entered in error") -> Body:
@@ -189,8 +248,13 @@ def with_data(body: Body, **changes: Any) -> Body:
 
 def new_event(body: Body) -> NewEvent:
     """An API-shaped dict turned into the tracker's NewEvent (as the ingest route does)."""
-    return parse_event(body["event_id"], body["type"], date.fromisoformat(body["occurred_on"]),
-                       body.get("data"), body.get("expected_version"))
+    return parse_event(
+        body["event_id"],
+        body["type"],
+        date.fromisoformat(body["occurred_on"]),
+        body.get("data"),
+        body.get("expected_version"),
+    )
 
 
 def send(tracker: Tracker, program_id: UUID, body: Body) -> Receipt:

@@ -296,8 +296,12 @@ def send_in_batches(tracker: Tracker, items: list[tuple[UUID, Body]], size: int)
     for at in range(0, len(items), size):
         tracker.ingest_batch(
             [
-                (pid, parse_event(e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]),
-                                  e["data"]))
+                (
+                    pid,
+                    parse_event(
+                        e["event_id"], e["type"], date.fromisoformat(e["occurred_on"]), e["data"]
+                    ),
+                )
                 for pid, e in items[at : at + size]
             ]
         )

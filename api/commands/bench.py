@@ -9,23 +9,41 @@ import typer
 
 
 def bench(
-    database_url: Annotated[str | None, typer.Option(
-        "--database-url", help="Kind and place of the stores: sqlite:///PATH (default: a "
-        "temporary folder) or postgresql://USER@HOST:PORT/DB (a new database per store; DB "
-        "is only connected to for CREATE/DROP DATABASE). Not WHT_DATABASE_URL: the "
-        "benchmark never touches the service's own store.")] = None,
-    quick: Annotated[bool, typer.Option(
-        "--quick", help="A smoke run (1,000 programs; under a minute on SQLite).")] = False,
-    json_file: Annotated[Path | None, typer.Option(
-        "--json", help="Also write the results to this file.")] = None,
-    programs: Annotated[int | None, typer.Option(
-        help="Programs for the regulator and rebuild phases (default 10,000; quick 1,000).")
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="Kind and place of the stores: sqlite:///PATH (default: a "
+            "temporary folder) or postgresql://USER@HOST:PORT/DB (a new database per store; DB "
+            "is only connected to for CREATE/DROP DATABASE). Not WHT_DATABASE_URL: the "
+            "benchmark never touches the service's own store.",
+        ),
     ] = None,
-    phases: Annotated[str | None, typer.Option(
-        help="Comma-separated subset of ingest_single,ingest_batch,known_at,regulator "
-        "(regulator includes rebuild).")] = None,
-    no_projection: Annotated[bool, typer.Option(
-        "--no-projection", help="Serve the ingest phases with `wht serve --no-projection`.")
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="A smoke run (1,000 programs; under a minute on SQLite)."),
+    ] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the results to this file.")
+    ] = None,
+    programs: Annotated[
+        int | None,
+        typer.Option(
+            help="Programs for the regulator and rebuild phases (default 10,000; quick 1,000)."
+        ),
+    ] = None,
+    phases: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated subset of ingest_single,ingest_batch,known_at,regulator "
+            "(regulator includes rebuild)."
+        ),
+    ] = None,
+    no_projection: Annotated[
+        bool,
+        typer.Option(
+            "--no-projection", help="Serve the ingest phases with `wht serve --no-projection`."
+        ),
     ] = False,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the stores afterwards.")] = False,
 ) -> None:

@@ -18,8 +18,9 @@ router = APIRouter(prefix="/v1", tags=["ingest"])
 
 
 def _new_event(item: EventIn, loc: list[str | int]) -> NewEvent:
-    return parse_event(item.event_id, item.type, item.occurred_on, item.data,
-                       item.expected_version, loc)
+    return parse_event(
+        item.event_id, item.type, item.occurred_on, item.data, item.expected_version, loc
+    )
 
 
 @router.post("/programs/{program_id}/events", status_code=201)
@@ -54,8 +55,10 @@ def post_batch(body: BatchIn, tracker: TrackerDep) -> JSONResponse:
     if failures:
         raise BatchRejected(
             f"{len(failures)} of {len(body.events)} events are not valid; nothing was stored.",
-            failures, "invalid",
+            failures,
+            "invalid",
         )
     receipts = tracker.ingest_batch(items)
-    return JSONResponse({"results": [{"status": r.status, **r.body} for r in receipts]},
-                        status_code=201)
+    return JSONResponse(
+        {"results": [{"status": r.status, **r.body} for r in receipts]}, status_code=201
+    )

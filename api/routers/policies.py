@@ -17,10 +17,14 @@ def list_policies(tracker: TrackerDep) -> list[dict[str, Any]]:
     """Every pack the tracker knows, with when it is in force."""
     return [
         {
-            "id": p.id, "name": p.name, "payer": p.payer, "version": p.version,
+            "id": p.id,
+            "name": p.name,
+            "payer": p.payer,
+            "version": p.version,
             "default": p.id == tracker.catalog.default_id,
-            "effective_periods": [e.model_dump(mode="json", by_alias=True)
-                                  for e in p.effective_periods],
+            "effective_periods": [
+                e.model_dump(mode="json", by_alias=True) for e in p.effective_periods
+            ],
         }
         for p in tracker.catalog.packs.values()
     ]

@@ -14,8 +14,9 @@ router = APIRouter(prefix="/v1/programs", tags=["programs"])
 
 
 @router.get("/{program_id}/compliance")
-def compliance(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
-               known_at: KnownAt = None) -> dict[str, Any]:
+def compliance(
+    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> dict[str, Any]:
     """Is this program compliant, as of a business date, as known at an instant?"""
     view = tracker.view(program_id, known_at)
     assessment = view.assess(as_of)
@@ -28,8 +29,9 @@ def compliance(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
 
 
 @router.get("/{program_id}/events")
-def events(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
-           known_at: KnownAt = None) -> list[dict[str, Any]]:
+def events(
+    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> list[dict[str, Any]]:
     """The stored trail, in record order, as known at an instant; with `as_of`, only
     the events that occurred by that date (and the retractions of those)."""
     view = tracker.view(program_id, known_at)
@@ -40,8 +42,9 @@ def events(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
 
 
 @router.get("/{program_id}/billing")
-def billing(program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None,
-            known_at: KnownAt = None) -> list[dict[str, Any]]:
+def billing(
+    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> list[dict[str, Any]]:
     """One line per billed day: CPT codes and units (COD-1)."""
     view = tracker.view(program_id, known_at)
     return [day.as_dict() for day in view.assess(as_of).billing]

@@ -43,11 +43,21 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
         rows: dict[tuple[UUID, int], IndexRow] = kwargs.get("index_rows") or {}
         if rows:
             curs.executemany(
-                SQL(f"INSERT INTO wht_event_index ({COLUMNS}) "  # noqa: S608 (fixed columns)
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
+                SQL(
+                    f"INSERT INTO wht_event_index ({COLUMNS}) "  # noqa: S608 (fixed columns)
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                ),
                 [
-                    (r.event_id, r.program_id, r.version, r.recorded_at, r.type, r.body_sha,
-                     r.referral_key, r.result)
+                    (
+                        r.event_id,
+                        r.program_id,
+                        r.version,
+                        r.recorded_at,
+                        r.type,
+                        r.body_sha,
+                        r.referral_key,
+                        r.result,
+                    )
                     for r in rows.values()
                 ],
             )
@@ -70,9 +80,14 @@ class IndexedPostgresRecorder(PostgresApplicationRecorder):
                 (unique[first : first + LOOKUP_CHUNK],),
             ):
                 found[r["event_id"]] = IndexRow(
-                    event_id=r["event_id"], program_id=r["program_id"], version=r["version"],
-                    recorded_at=r["recorded_at"], type=r["type"], body_sha=r["body_sha"],
-                    referral_key=r["referral_key"], result=r["result"],
+                    event_id=r["event_id"],
+                    program_id=r["program_id"],
+                    version=r["version"],
+                    recorded_at=r["recorded_at"],
+                    type=r["type"],
+                    body_sha=r["body_sha"],
+                    referral_key=r["referral_key"],
+                    result=r["result"],
                 )
         return found
 

@@ -84,8 +84,15 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
                 row = rows[(UUID(str(stored.originator_id)), stored.originator_version)]
                 params.append(
                     (
-                        row.event_id, row.program_id.hex, row.version, _instant(row.recorded_at),
-                        row.type, row.body_sha, row.referral_key, row.result, notification_id,
+                        row.event_id,
+                        row.program_id.hex,
+                        row.version,
+                        _instant(row.recorded_at),
+                        row.type,
+                        row.body_sha,
+                        row.referral_key,
+                        row.result,
+                        notification_id,
                     )
                 )
             c.executemany(
@@ -115,9 +122,14 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
                 tuple(chunk),
             ):
                 found[r[0]] = IndexRow(
-                    event_id=r[0], program_id=UUID(r[1]), version=r[2],
-                    recorded_at=datetime.fromisoformat(r[3]), type=r[4], body_sha=r[5],
-                    referral_key=r[6], result=r[7],
+                    event_id=r[0],
+                    program_id=UUID(r[1]),
+                    version=r[2],
+                    recorded_at=datetime.fromisoformat(r[3]),
+                    type=r[4],
+                    body_sha=r[5],
+                    referral_key=r[6],
+                    result=r[7],
                 )
         return found
 

@@ -16,8 +16,13 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADLINES = ["ingest_single_ratio", "ingest_batch_ratio", "known_at_ratio",
-             "regulator_p95_ms", "rebuild_ratio"]
+HEADLINES = [
+    "ingest_single_ratio",
+    "ingest_batch_ratio",
+    "known_at_ratio",
+    "regulator_p95_ms",
+    "rebuild_ratio",
+]
 
 
 def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
@@ -25,9 +30,20 @@ def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
 ) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick", "--json", str(out),
-         "--database-url", f"sqlite:///{tmp_path / 'stores' / 'bench.sqlite'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "bench.py"),
+            "--quick",
+            "--json",
+            str(out),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'stores' / 'bench.sqlite'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(out.read_text())

@@ -44,12 +44,25 @@ PROBLEM = "application/problem+json"
 RECEIPT_KEYS = {"program_id", "event_id", "version", "recorded_at", "findings"}
 FINDING_KEYS = {"code", "clause", "severity", "occurred_on", "message"}
 COMPLIANCE_FIELDS = {
-    "program_id": str, "status": str, "policy": str, "version": int, "as_of": str,
-    "known_at": str, "admitted_on": (str, type(None)), "discharged_on": (str, type(None)),
-    "weeks_used": int, "days_attended": int, "total_hours": (int, float),
-    "reimbursable_hours": (int, float), "unexcused_absences": int, "excused_absences": int,
-    "tardy_days": int, "absence_equivalents": int, "discharge_eligible": bool,
-    "discharge_reasons": list, "findings": list,
+    "program_id": str,
+    "status": str,
+    "policy": str,
+    "version": int,
+    "as_of": str,
+    "known_at": str,
+    "admitted_on": (str, type(None)),
+    "discharged_on": (str, type(None)),
+    "weeks_used": int,
+    "days_attended": int,
+    "total_hours": (int, float),
+    "reimbursable_hours": (int, float),
+    "unexcused_absences": int,
+    "excused_absences": int,
+    "tardy_days": int,
+    "absence_equivalents": int,
+    "discharge_eligible": bool,
+    "discharge_reasons": list,
+    "findings": list,
 }
 TRAIL_FIELDS = {"version", "event_id", "type", "occurred_on", "recorded_at", "data", "hash"}
 DAY2 = plus(ADMITTED_ON, 1)
@@ -112,32 +125,43 @@ def is_instant(text: str) -> bool:
 
 # ---- 422: not a valid event ----
 
+
 def _data(**changes: Any) -> Callable[[Body], Body]:
     return lambda body: with_data(body, **changes)
 
 
 INVALID: dict[str, tuple[Callable[[Body], Body], list[Any]]] = {
     "unknown top-level field": (lambda b: {**b, "colour": "red"}, ["body", "colour"]),
-    "client-set recorded_at": (lambda b: {**b, "recorded_at": "2026-03-09T10:00:00Z"},
-                               ["body", "recorded_at"]),
+    "client-set recorded_at": (
+        lambda b: {**b, "recorded_at": "2026-03-09T10:00:00Z"},
+        ["body", "recorded_at"],
+    ),
     "unknown data field": (_data(colour="red"), ["body", "data", "colour"]),
-    "unknown nested field": (_data(provider={"name": "X", "npi": "123"}),
-                             ["body", "data", "provider", "npi"]),
+    "unknown nested field": (
+        _data(provider={"name": "X", "npi": "123"}),
+        ["body", "data", "provider", "npi"],
+    ),
     "unknown event type": (lambda b: {**b, "type": "SessionLoged"}, ["body", "type"]),
     "hours 0": (_data(hours=0), ["body", "data", "hours"]),
     "hours 24.5": (_data(hours=24.5), ["body", "data", "hours"]),
     "hours 8.333": (_data(hours=8.333), ["body", "data", "hours"]),
     "hours negative": (_data(hours=-1), ["body", "data", "hours"]),
-    "hours missing": (lambda b: {**b, "data": {k: v for k, v in b["data"].items()
-                                               if k != "hours"}}, ["body", "data", "hours"]),
+    "hours missing": (
+        lambda b: {**b, "data": {k: v for k, v in b["data"].items() if k != "hours"}},
+        ["body", "data", "hours"],
+    ),
     "hours not a number": (_data(hours=True), ["body", "data", "hours"]),
-    "ancillary minutes negative": (_data(ancillary_minutes={"97110": -5}),
-                                   ["body", "data", "ancillary_minutes", "97110"]),
+    "ancillary minutes negative": (
+        _data(ancillary_minutes={"97110": -5}),
+        ["body", "data", "ancillary_minutes", "97110"],
+    ),
     "date not YYYY-MM-DD": (lambda b: {**b, "occurred_on": "2026-3-9"}, ["body", "occurred_on"]),
     "date as a number": (lambda b: {**b, "occurred_on": 20260309}, ["body", "occurred_on"]),
     "event_id not a UUID": (lambda b: {**b, "event_id": "abc-123"}, ["body", "event_id"]),
-    "expected_version negative": (lambda b: {**b, "expected_version": -1},
-                                  ["body", "expected_version"]),
+    "expected_version negative": (
+        lambda b: {**b, "expected_version": -1},
+        ["body", "expected_version"],
+    ),
     "data not an object": (lambda b: {**b, "data": [1, 2]}, ["body", "data"]),
     "text too long": (_data(activities=["x" * 600]), ["body", "data", "activities", 0]),
 }
@@ -158,8 +182,11 @@ def test_an_invalid_event_is_a_422_problem_naming_the_field_and_stores_nothing(
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("claim.body_region", "toe"), ("referral.source", "neighbour"),
-     ("claim.compensable_injury_reported", "maybe")],
+    [
+        ("claim.body_region", "toe"),
+        ("referral.source", "neighbour"),
+        ("claim.compensable_injury_reported", "maybe"),
+    ],
 )
 def test_a_referral_with_a_value_outside_its_enumeration_is_422(
     client: TestClient, field: str, value: str
@@ -186,8 +213,11 @@ def test_a_discharge_with_an_unknown_reason_is_422(client: TestClient) -> None:
 def test_malformed_json_is_a_422_problem(client: TestClient) -> None:
     program_id = start(client)
 
-    response = client.post(f"/v1/programs/{program_id}/events", content=b'{"event_id": ',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        f"/v1/programs/{program_id}/events",
+        content=b'{"event_id": ',
+        headers={"content-type": "application/json"},
+    )
 
     validation_problem(response)
     assert version(client, program_id) == 3
@@ -195,12 +225,19 @@ def test_malformed_json_is_a_422_problem(client: TestClient) -> None:
 
 def test_a_non_finite_measure_is_a_422_problem(client: TestClient) -> None:
     program_id = start(client, [referred(), admitted()])
-    body = json.dumps(event("InitialEvaluationDocumented", ADMITTED_ON, {
-        "evaluator": {"name": "Dana Ruiz"}, "measures": {"grip_kg": 1}}))
+    body = json.dumps(
+        event(
+            "InitialEvaluationDocumented",
+            ADMITTED_ON,
+            {"evaluator": {"name": "Dana Ruiz"}, "measures": {"grip_kg": 1}},
+        )
+    )
 
-    response = client.post(f"/v1/programs/{program_id}/events",
-                           content=body.replace('"grip_kg": 1', '"grip_kg": NaN'),
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        f"/v1/programs/{program_id}/events",
+        content=body.replace('"grip_kg": 1', '"grip_kg": NaN'),
+        headers={"content-type": "application/json"},
+    )
 
     assert ["body", "data", "measures", "grip_kg"] in validation_problem(response)
 
@@ -223,17 +260,19 @@ def test_a_future_date_is_a_422_problem(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("params", "loc"),
-    [({"as_of": "2026-13-01"}, ["query", "as_of"]), ({"as_of": "tomorrow"}, ["query", "as_of"]),
-     ({"known_at": "yesterday"}, ["query", "known_at"]),
-     ({"known_at": "0001-01-01T00:00:00+05:00"}, ["query", "known_at"])],
+    [
+        ({"as_of": "2026-13-01"}, ["query", "as_of"]),
+        ({"as_of": "tomorrow"}, ["query", "as_of"]),
+        ({"known_at": "yesterday"}, ["query", "known_at"]),
+        ({"known_at": "0001-01-01T00:00:00+05:00"}, ["query", "known_at"]),
+    ],
 )
 def test_a_bad_as_of_or_known_at_is_a_422_problem(
     client: TestClient, params: dict[str, str], loc: list[str]
 ) -> None:
     program_id = start(client)
 
-    locs = validation_problem(client.get(f"/v1/programs/{program_id}/compliance",
-                                         params=params))
+    locs = validation_problem(client.get(f"/v1/programs/{program_id}/compliance", params=params))
 
     assert loc in locs
 
@@ -252,6 +291,7 @@ def test_known_at_at_the_edges_of_the_calendar_is_answered_never_a_500(
 
 
 # ---- 404: unknown program ----
+
 
 def test_an_event_for_an_unknown_program_is_404(client: TestClient) -> None:
     program_id = str(uuid4())
@@ -273,8 +313,9 @@ def test_compliance_known_at_before_the_program_existed_is_404(client: TestClien
     recorded = datetime.fromisoformat(receipt["recorded_at"])
 
     before = recorded - timedelta(microseconds=1)
-    response = client.get(f"/v1/programs/{program_id}/compliance",
-                          params={"known_at": before.isoformat()})
+    response = client.get(
+        f"/v1/programs/{program_id}/compliance", params={"known_at": before.isoformat()}
+    )
 
     problem(response, 404)
     at = compliance(client, program_id, known_at=receipt["recorded_at"])
@@ -282,6 +323,7 @@ def test_compliance_known_at_before_the_program_existed_is_404(client: TestClien
 
 
 # ---- 409: conflicts ----
+
 
 @pytest.mark.parametrize(
     "second",
@@ -320,6 +362,7 @@ def test_the_same_event_id_with_a_different_body_is_409(client: TestClient) -> N
 
 # ---- 201 and 200 ----
 
+
 def test_a_new_event_answers_201_with_its_receipt(client: TestClient) -> None:
     program_id = str(uuid4())
     body = referred()
@@ -344,13 +387,15 @@ def test_a_receipt_lists_only_the_findings_this_event_added(client: TestClient) 
     second = post(client, program_id, session(DAY2, 6, provider=UNLICENSED)).json()
     third = post(client, program_id, session(DAY3, 6)).json()
 
-    unlicensed = lambda r: [f["occurred_on"] for f in r["findings"]  # noqa: E731
-                            if f["code"] == "unlicensed_provider"]
+    def unlicensed(r):
+        return [f["occurred_on"] for f in r["findings"] if f["code"] == "unlicensed_provider"]
+
     assert unlicensed(first) == [ADMITTED_ON.isoformat()]
     assert unlicensed(second) == [DAY2.isoformat()]
     assert unlicensed(third) == []
-    assert next(f for f in first["findings"] if f["code"] == "unlicensed_provider")["clause"] \
-        == "PQ-1"
+    assert (
+        next(f for f in first["findings"] if f["code"] == "unlicensed_provider")["clause"] == "PQ-1"
+    )
 
 
 def test_a_repeat_of_the_same_event_answers_200_with_the_identical_body(
@@ -369,6 +414,7 @@ def test_a_repeat_of_the_same_event_answers_200_with_the_identical_body(
 
 # ---- reads ----
 
+
 def test_compliance_has_every_field_api_md_lists(client: TestClient) -> None:
     program_id = start(client)
 
@@ -383,29 +429,59 @@ def test_compliance_has_every_field_api_md_lists(client: TestClient) -> None:
 
 
 def test_compliance_figures_follow_the_events_and_as_of(client: TestClient) -> None:
-    program_id = start(client, [
-        *opened(), session(ADMITTED_ON, 6), session(DAY2, 9), session(DAY3, 2.5),
-        absence(plus(ADMITTED_ON, 3)), absence(plus(ADMITTED_ON, 4), excused=True),
-        tardiness(DAY2, 10), tardiness(DAY2, 25),
-    ])
+    program_id = start(
+        client,
+        [
+            *opened(),
+            session(ADMITTED_ON, 6),
+            session(DAY2, 9),
+            session(DAY3, 2.5),
+            absence(plus(ADMITTED_ON, 3)),
+            absence(plus(ADMITTED_ON, 4), excused=True),
+            tardiness(DAY2, 10),
+            tardiness(DAY2, 25),
+        ],
+    )
 
     before_admission = compliance(client, program_id, as_of=REFERRED_ON.isoformat())
     second_day = compliance(client, program_id, as_of=DAY2.isoformat())
     later = compliance(client, program_id, as_of=LATER.isoformat())
 
-    assert (before_admission["status"], before_admission["admitted_on"],
-            before_admission["weeks_used"], before_admission["days_attended"]) == (
-        "referred", None, 0, 0)
-    assert (second_day["status"], second_day["weeks_used"], second_day["days_attended"],
-            second_day["total_hours"], second_day["reimbursable_hours"]) == (
-        "admitted", 1, 2, 15, 14)
+    assert (
+        before_admission["status"],
+        before_admission["admitted_on"],
+        before_admission["weeks_used"],
+        before_admission["days_attended"],
+    ) == ("referred", None, 0, 0)
+    assert (
+        second_day["status"],
+        second_day["weeks_used"],
+        second_day["days_attended"],
+        second_day["total_hours"],
+        second_day["reimbursable_hours"],
+    ) == ("admitted", 1, 2, 15, 14)
     assert second_day["as_of"] == DAY2.isoformat()
-    assert {k: later[k] for k in ("days_attended", "total_hours", "reimbursable_hours",
-                                  "unexcused_absences", "excused_absences", "tardy_days",
-                                  "absence_equivalents", "weeks_used")} == {
-        "days_attended": 3, "total_hours": 17.5, "reimbursable_hours": 16.5,
-        "unexcused_absences": 1, "excused_absences": 1, "tardy_days": 1,
-        "absence_equivalents": 1, "weeks_used": 17,
+    assert {
+        k: later[k]
+        for k in (
+            "days_attended",
+            "total_hours",
+            "reimbursable_hours",
+            "unexcused_absences",
+            "excused_absences",
+            "tardy_days",
+            "absence_equivalents",
+            "weeks_used",
+        )
+    } == {
+        "days_attended": 3,
+        "total_hours": 17.5,
+        "reimbursable_hours": 16.5,
+        "unexcused_absences": 1,
+        "excused_absences": 1,
+        "tardy_days": 1,
+        "absence_equivalents": 1,
+        "weeks_used": 17,
     }
     assert later["discharge_eligible"] and "coverage_exhausted" in later["discharge_reasons"]
     assert not second_day["discharge_eligible"]
@@ -417,8 +493,9 @@ def test_compliance_known_at_shows_what_was_known_then(client: TestClient) -> No
     receipts = [post(client, program_id, b).json() for b in opened()]
     post(client, program_id, session(ADMITTED_ON, 6))
 
-    then = compliance(client, program_id, known_at=receipts[-1]["recorded_at"],
-                      as_of=LATER.isoformat())
+    then = compliance(
+        client, program_id, known_at=receipts[-1]["recorded_at"], as_of=LATER.isoformat()
+    )
     now = compliance(client, program_id, as_of=LATER.isoformat())
 
     assert (then["version"], then["days_attended"]) == (3, 0)
@@ -437,27 +514,30 @@ def test_the_events_trail_has_every_field_in_record_order(client: TestClient) ->
     assert all(set(e) >= TRAIL_FIELDS for e in trail)
     assert [e["version"] for e in trail] == [1, 2, 3, 4, 5]
     assert [(e["event_id"], e["type"], e["occurred_on"]) for e in trail] == [
-        (b["event_id"], b["type"], b["occurred_on"]) for b in bodies]
+        (b["event_id"], b["type"], b["occurred_on"]) for b in bodies
+    ]
     assert [e["recorded_at"] for e in trail] == [r["recorded_at"] for r in receipts]
     assert trail[3]["data"] == bodies[3]["data"]
     assert trail[4]["data"] == {"minutes_late": 12}
     assert all(re.fullmatch(r"[0-9a-f]{64}", e["hash"]) for e in trail)
     assert len({e["hash"] for e in trail}) == 5
     assert [e.get("prev_hash", b["hash"]) for e, b in zip(trail[1:], trail, strict=False)] == [
-        e["hash"] for e in trail[:-1]]
-    known = client.get(f"/v1/programs/{program_id}/events",
-                       params={"known_at": receipts[2]["recorded_at"]}).json()
+        e["hash"] for e in trail[:-1]
+    ]
+    known = client.get(
+        f"/v1/programs/{program_id}/events", params={"known_at": receipts[2]["recorded_at"]}
+    ).json()
     assert [e["version"] for e in known] == [1, 2, 3]
 
 
 def test_billing_lines_follow_cpt_units_per_day(client: TestClient) -> None:
     days = weekdays(ADMITTED_ON, 5)
     hours = [8.25, 2.5, 2.52, 1.5, 3.5]
-    program_id = start(client, [*opened(), *(session(d, h) for d, h in zip(days, hours,
-                                                                           strict=True))])
+    program_id = start(
+        client, [*opened(), *(session(d, h) for d, h in zip(days, hours, strict=True))]
+    )
 
-    response = client.get(f"/v1/programs/{program_id}/billing",
-                          params={"as_of": LATER.isoformat()})
+    response = client.get(f"/v1/programs/{program_id}/billing", params={"as_of": LATER.isoformat()})
 
     assert response.status_code == 200
     lines = {day["date"]: (day["hours"], day["lines"]) for day in response.json()}
@@ -472,6 +552,7 @@ def test_billing_lines_follow_cpt_units_per_day(client: TestClient) -> None:
 
 # ---- policies ----
 
+
 def test_the_policy_packs_are_listed_with_their_default(client: TestClient) -> None:
     response = client.get("/v1/policies")
 
@@ -480,7 +561,9 @@ def test_the_policy_packs_are_listed_with_their_default(client: TestClient) -> N
     assert packs["optum-481"]["default"] is True
     assert sum(p["default"] for p in packs.values()) == 1
     assert packs["optum-481"]["effective_periods"] == [
-        {"from": "2008-12-11", "to": "2018-04-25"}, {"from": "2021-04-22", "to": None}]
+        {"from": "2008-12-11", "to": "2018-04-25"},
+        {"from": "2021-04-22", "to": None},
+    ]
 
 
 def test_one_policy_pack_shows_its_numbers_and_clauses(client: TestClient) -> None:
@@ -489,10 +572,16 @@ def test_one_policy_pack_shows_its_numbers_and_clauses(client: TestClient) -> No
     assert response.status_code == 200
     pack = response.json()
     limits = {k: Decimal(str(v)) for k, v in pack["limits"].items()}
-    assert limits == {"max_hours_per_day": 8, "max_days_per_week": 5, "max_weeks": 8,
-                      "max_unexcused_absences": 3, "tardy_days_per_absence": 5}
-    assert {"REF-3", "ADM-5", "SEL-2", "TS-e", "DIS-5a", "COV-1", "COV-2", "COD-1",
-            "COD-2"} <= set(pack["clauses"])
+    assert limits == {
+        "max_hours_per_day": 8,
+        "max_days_per_week": 5,
+        "max_weeks": 8,
+        "max_unexcused_absences": 3,
+        "tardy_days_per_absence": 5,
+    }
+    assert {"REF-3", "ADM-5", "SEL-2", "TS-e", "DIS-5a", "COV-1", "COV-2", "COD-1", "COD-2"} <= set(
+        pack["clauses"]
+    )
     assert "ankle_foot" in pack["excluded_regions"]
 
 
@@ -502,9 +591,11 @@ def test_an_unknown_policy_pack_is_404(client: TestClient) -> None:
 
 # ---- batches ----
 
+
 def post_batch(client: TestClient, items: list[tuple[str, Body]]) -> httpx.Response:
-    return client.post("/v1/events",
-                       json={"events": [{"program_id": pid, **body} for pid, body in items]})
+    return client.post(
+        "/v1/events", json={"events": [{"program_id": pid, **body} for pid, body in items]}
+    )
 
 
 def test_a_batch_answers_201_with_one_result_per_item_in_order(client: TestClient) -> None:
@@ -517,7 +608,8 @@ def test_a_batch_answers_201_with_one_result_per_item_in_order(client: TestClien
     assert response.status_code == 201
     results = response.json()["results"]
     assert [(r["program_id"], r["event_id"]) for r in results] == [
-        (pid, b["event_id"]) for pid, b in items]
+        (pid, b["event_id"]) for pid, b in items
+    ]
     assert [r["version"] for r in results] == [1, 2, 3, 1, 2, 3, 4]
     assert all(set(r) >= RECEIPT_KEYS for r in results)
     assert version(client, first) == 4 and version(client, second) == 3
@@ -534,7 +626,8 @@ def test_a_batch_repeat_answers_the_original_results(client: TestClient) -> None
     results = again.json()["results"]
     assert [r["status"] for r in results] == [200, 200, 200]
     assert [{k: r[k] for k in RECEIPT_KEYS} for r in results] == [
-        {k: r[k] for k in RECEIPT_KEYS} for r in first]
+        {k: r[k] for k in RECEIPT_KEYS} for r in first
+    ]
 
 
 @pytest.mark.parametrize(
@@ -545,14 +638,23 @@ def test_a_batch_repeat_answers_the_original_results(client: TestClient) -> None
         # The batch is 422 (the item is not a valid event); the item says why: 404.
         (lambda pid, known: (str(uuid4()), session(ADMITTED_ON)), 422, 404),
         (lambda pid, known: (known, admitted(DAY2)), 409, 409),
-        (lambda pid, known: (known, event("SessionLogged", ADMITTED_ON,
-                                          session(ADMITTED_ON)["data"],
-                                          expected_version=1)), 409, 409),
+        (
+            lambda pid, known: (
+                known,
+                event(
+                    "SessionLogged", ADMITTED_ON, session(ADMITTED_ON)["data"], expected_version=1
+                ),
+            ),
+            409,
+            409,
+        ),
     ],
     ids=["bad-hours", "unknown-field", "unknown-program", "second-admission", "stale-version"],
 )
 def test_a_batch_with_one_failing_item_stores_nothing_and_names_it_by_index(
-    client: TestClient, spoil: Callable[[str, str], tuple[str, Body]], status: int,
+    client: TestClient,
+    spoil: Callable[[str, str], tuple[str, Body]],
+    status: int,
     item_status: int,
 ) -> None:
     known = start(client)
@@ -571,8 +673,7 @@ def test_a_batch_with_one_failing_item_stores_nothing_and_names_it_by_index(
 
 def test_a_batch_lists_every_failing_item(client: TestClient) -> None:
     known = start(client)
-    items = [(known, session(ADMITTED_ON, 0)), (known, session(DAY2)),
-             (known, session(DAY3, 30))]
+    items = [(known, session(ADMITTED_ON, 0)), (known, session(DAY2)), (known, session(DAY3, 30))]
 
     details = problem(post_batch(client, items), 422)
 
@@ -583,7 +684,8 @@ def test_a_batch_lists_every_failing_item(client: TestClient) -> None:
 def test_a_batch_of_more_than_1000_events_is_422_and_stores_nothing(client: TestClient) -> None:
     program_id = str(uuid4())
     items = [(program_id, referred())] + [
-        (program_id, session(plus(ADMITTED_ON, n % 50), 1)) for n in range(1000)]
+        (program_id, session(plus(ADMITTED_ON, n % 50), 1)) for n in range(1000)
+    ]
 
     validation_problem(post_batch(client, items))
 
@@ -604,13 +706,18 @@ DEMO_AS_OF = "2026-06-30"
 def demo(tracker: Tracker, client: TestClient) -> dict[str, dict[str, Any]]:
     """Load the four demo programs; each one's compliance as read over HTTP."""
     loaded = list(load_demo(tracker))
-    return {name: compliance(client, str(program_id), as_of=DEMO_AS_OF)
-            for name, program_id, _ in loaded}
+    return {
+        name: compliance(client, str(program_id), as_of=DEMO_AS_OF)
+        for name, program_id, _ in loaded
+    }
 
 
 def codes(figures: dict[str, Any], severity: str | None = None) -> set[tuple[str, str]]:
-    return {(f["code"], f["clause"]) for f in figures["findings"]
-            if severity is None or f["severity"] == severity}
+    return {
+        (f["code"], f["clause"])
+        for f in figures["findings"]
+        if severity is None or f["severity"] == severity
+    }
 
 
 def test_the_compliant_demo_program_has_no_violation(demo: dict[str, dict[str, Any]]) -> None:
@@ -651,8 +758,10 @@ def test_the_excluded_region_demo_program_is_not_covered(
 def test_loading_the_demo_twice_stores_nothing_new(
     tracker: Tracker, client: TestClient, demo: dict[str, dict[str, Any]]
 ) -> None:
-    again = {name: compliance(client, str(program_id), as_of=DEMO_AS_OF)
-             for name, program_id, _ in load_demo(tracker)}
+    again = {
+        name: compliance(client, str(program_id), as_of=DEMO_AS_OF)
+        for name, program_id, _ in load_demo(tracker)
+    }
 
     strip = lambda f: {k: v for k, v in f.items() if k != "known_at"}  # noqa: E731
     assert {n: strip(f) for n, f in again.items()} == {n: strip(f) for n, f in demo.items()}

@@ -47,23 +47,30 @@ def serving(database_url: str, folder: Path) -> Iterator[httpx.Client]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [WHT, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=wht_env(database_url), cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+            env=wht_env(database_url),
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
                 deadline = time.monotonic() + START_TIMEOUT
                 while True:
                     if process.poll() is not None:
-                        pytest.fail(f"wht serve exited with {process.returncode}:\n"
-                                    f"{log_path.read_text(errors='replace')}")
+                        pytest.fail(
+                            f"wht serve exited with {process.returncode}:\n"
+                            f"{log_path.read_text(errors='replace')}"
+                        )
                     try:
                         if client.get("/healthz").status_code == 200:
                             break
                     except httpx.TransportError:
                         pass
                     if time.monotonic() > deadline:
-                        pytest.fail("wht serve did not answer /healthz in time:\n"
-                                    f"{log_path.read_text(errors='replace')}")
+                        pytest.fail(
+                            "wht serve did not answer /healthz in time:\n"
+                            f"{log_path.read_text(errors='replace')}"
+                        )
                     time.sleep(0.1)
                 yield client
         finally:
@@ -76,8 +83,9 @@ def serving(database_url: str, folder: Path) -> Iterator[httpx.Client]:
 
 
 def figures(client: httpx.Client, program_id: str) -> dict[str, Any]:
-    response = client.get(f"/v1/programs/{program_id}/compliance",
-                          params={"as_of": LATER.isoformat()})
+    response = client.get(
+        f"/v1/programs/{program_id}/compliance", params={"as_of": LATER.isoformat()}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     body.pop("known_at")
@@ -99,24 +107,38 @@ def test_a_served_tracker_keeps_events_and_idempotency_across_a_restart(
 
     with serving(store_url, tmp_path) as client:
         again = client.post(f"/v1/programs/{program_id}/events", json=sent)
-        changed = client.post(f"/v1/programs/{program_id}/events",
-                              json=with_data(sent, hours=7))
+        changed = client.post(f"/v1/programs/{program_id}/events", json=with_data(sent, hours=7))
         assert figures(client, program_id) == before
         assert (again.status_code, again.json()) == (200, first.json())
         assert changed.status_code == 409
         assert changed.headers["content-type"].startswith("application/problem+json")
-        after = client.post(f"/v1/programs/{program_id}/events",
-                            json=session(ADMITTED_ON.replace(day=10), 4))
+        after = client.post(
+            f"/v1/programs/{program_id}/events", json=session(ADMITTED_ON.replace(day=10), 4)
+        )
         assert (after.status_code, after.json()["version"]) == (201, 5)
 
 
 def test_wht_demo_loads_four_programs_that_the_server_then_reports(tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
 
-    loaded = subprocess.run([WHT, "demo"], env=wht_env(database_url), cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120, check=False)
-    repeated = subprocess.run([WHT, "demo"], env=wht_env(database_url), cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120, check=False)
+    loaded = subprocess.run(
+        [WHT, "demo"],
+        env=wht_env(database_url),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    repeated = subprocess.run(
+        [WHT, "demo"],
+        env=wht_env(database_url),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
     assert loaded.returncode == 0, loaded.stderr
     assert repeated.returncode == 0, repeated.stderr
@@ -125,8 +147,10 @@ def test_wht_demo_loads_four_programs_that_the_server_then_reports(tmp_path: Pat
     ids = {name: str(uuid5(NAMESPACE_URL, f"wht-demo/{name}")) for name in DEMO_NAMES}
     with serving(database_url, tmp_path) as client:
         demo = {name: figures(client, program_id) for name, program_id in ids.items()}
-    violations = {name: {(f["code"], f["clause"]) for f in fig["findings"]
-                         if f["severity"] == "violation"} for name, fig in demo.items()}
+    violations = {
+        name: {(f["code"], f["clause"]) for f in fig["findings"] if f["severity"] == "violation"}
+        for name, fig in demo.items()
+    }
     assert violations["compliant"] == set()
     assert ("non_compliance", "DIS-5a") in violations["tardiness-non-compliance"]
     assert demo["tardiness-non-compliance"]["status"] == "discharged"
@@ -136,9 +160,15 @@ def test_wht_demo_loads_four_programs_that_the_server_then_reports(tmp_path: Pat
 
 
 def test_wht_serve_refuses_an_unsupported_database_url(tmp_path: Path) -> None:
-    result = subprocess.run([WHT, "serve", "--port", str(free_port())],
-                            env=wht_env("mysql://root@localhost/wht"), cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [WHT, "serve", "--port", str(free_port())],
+        env=wht_env("mysql://root@localhost/wht"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert result.returncode == 2
     assert result.stderr.startswith("error: Unsupported WHT_DATABASE_URL 'mysql://")

@@ -104,7 +104,8 @@ EVERY_TYPE: dict[str, tuple[Callable[[], list[Body]], Callable[[list[Body]], Bod
     "DischargeReportFiled": (lambda: [*opened(), discharged(DAY3)], lambda _: report(DAY3)),
     "RepeatProgramApproved": (opened, lambda _: repeat_approved(DAY2)),
     "EntryRetracted": (
-        lambda: [*opened(), session(DAY2)], lambda setup: retraction(DAY3, setup[-1])
+        lambda: [*opened(), session(DAY2)],
+        lambda setup: retraction(DAY3, setup[-1]),
     ),
 }
 
@@ -127,8 +128,11 @@ def test_each_event_type_is_recorded_and_read_back_from_the_store(
     assert receipt.body["event_id"] == body["event_id"]
     assert receipt.body["version"] == len(setup) + 1
     fact = tracker.view(program_id).program.trail[-1]
-    assert (fact.version, fact.event_id, fact.type) == (len(setup) + 1, body["event_id"],
-                                                         event_type)
+    assert (fact.version, fact.event_id, fact.type) == (
+        len(setup) + 1,
+        body["event_id"],
+        event_type,
+    )
     assert fact.occurred_on.isoformat() == body["occurred_on"]
     assert tracker.describe(fact)["data"] == new_event(body).payload
     row = tracker.index.find_event(body["event_id"])
@@ -149,6 +153,7 @@ def test_a_policy_breach_is_recorded_and_becomes_a_finding_not_a_refusal(
 
 
 # ---- refusals ----
+
 
 def test_an_event_for_an_unknown_program_is_refused_as_not_found(tracker: Tracker) -> None:
     program_id = uuid4()
@@ -248,16 +253,29 @@ FUTURE_FIELDS: dict[str, tuple[Callable[[], Body], list[str | int]]] = {
         ["body", "occurred_on"],
     ),
     "injury_date": (
-        lambda: with_data(referred(), claim={"claim_number": "WC-1", "body_region": "low_back",
-                                             "compensable_injury_reported": True,
-                                             "injury_date": _in_two_days().isoformat()}),
+        lambda: with_data(
+            referred(),
+            claim={
+                "claim_number": "WC-1",
+                "body_region": "low_back",
+                "compensable_injury_reported": True,
+                "injury_date": _in_two_days().isoformat(),
+            },
+        ),
         ["body", "data", "claim", "injury_date"],
     ),
     "prescribed_on": (
-        lambda: with_data(referred(), referral={
-            "source": "physician", "physician_referral_id": "PR-9",
-            "prescription": {"prescriber": "Dr. Patel",
-                             "prescribed_on": _in_two_days().isoformat()}}),
+        lambda: with_data(
+            referred(),
+            referral={
+                "source": "physician",
+                "physician_referral_id": "PR-9",
+                "prescription": {
+                    "prescriber": "Dr. Patel",
+                    "prescribed_on": _in_two_days().isoformat(),
+                },
+            },
+        ),
         ["body", "data", "referral", "prescription", "prescribed_on"],
     ),
 }
@@ -332,6 +350,7 @@ def test_a_referral_with_an_unknown_time_zone_is_invalid(tracker: Tracker, zone:
 
 
 # ---- idempotency ----
+
 
 def test_the_same_event_id_with_the_same_body_returns_the_original_result(
     tracker: Tracker,
@@ -430,6 +449,7 @@ def test_idempotency_survives_a_restart_of_the_tracker(store_url: str) -> None:
 
 # ---- optimistic concurrency ----
 
+
 def test_a_stale_expected_version_is_a_conflict_and_stores_nothing(tracker: Tracker) -> None:
     program_id = started(tracker)
     body = event("SessionLogged", ADMITTED_ON, session(ADMITTED_ON)["data"], expected_version=2)
@@ -453,6 +473,7 @@ def test_the_current_expected_version_is_accepted(tracker: Tracker) -> None:
 
 # ---- retractions ----
 
+
 @pytest.mark.parametrize("first_hours", [6, 9.5], ids=["same-entry", "wrong-entry"])
 def test_retracting_an_entry_and_posting_the_right_one_equals_never_retracting(
     tracker: Tracker, first_hours: str
@@ -462,8 +483,10 @@ def test_retracting_an_entry_and_posting_the_right_one_equals_never_retracting(
     wrong = session(DAY2, first_hours)
     corrected = started(tracker, [*opened(), *common, wrong])
     send_all(tracker, corrected, [retraction(DAY3, wrong), right()])
-    clean = started(tracker, [*opened(), *[event(b["type"], b["occurred_on"], b["data"])
-                                           for b in common], right()])
+    clean = started(
+        tracker,
+        [*opened(), *[event(b["type"], b["occurred_on"], b["data"]) for b in common], right()],
+    )
 
     for as_of in (DAY2, LATER):
         corrected_view = tracker.view(corrected).assess(as_of)
@@ -483,14 +506,23 @@ def test_a_retraction_removes_the_entry_from_every_figure(tracker: Tracker) -> N
     send_all(tracker, program_id, [retraction(DAY3, e) for e in (long_day, late, no_show)])
 
     after = figures(tracker, program_id)
-    assert (before["days_attended"], before["total_hours"], before["tardy_days"],
-            before["unexcused_absences"]) == (1, 9, 1, 1)
-    assert (after["days_attended"], after["total_hours"], after["tardy_days"],
-            after["unexcused_absences"]) == (0, 0, 0, 0)
+    assert (
+        before["days_attended"],
+        before["total_hours"],
+        before["tardy_days"],
+        before["unexcused_absences"],
+    ) == (1, 9, 1, 1)
+    assert (
+        after["days_attended"],
+        after["total_hours"],
+        after["tardy_days"],
+        after["unexcused_absences"],
+    ) == (0, 0, 0, 0)
     assert "daily_hours_over_cap" not in {f["code"] for f in after["findings"]}
 
 
 # ---- batches ----
+
 
 def test_a_batch_is_recorded_in_order_across_programs(tracker: Tracker) -> None:
     first, second = uuid4(), uuid4()
@@ -501,8 +533,13 @@ def test_a_batch_is_recorded_in_order_across_programs(tracker: Tracker) -> None:
 
     assert [r.status for r in receipts] == [201] * 7
     assert [(r.body["program_id"], r.body["version"]) for r in receipts] == [
-        (str(first), 1), (str(first), 2), (str(first), 3),
-        (str(second), 1), (str(second), 2), (str(second), 3), (str(first), 4),
+        (str(first), 1),
+        (str(first), 2),
+        (str(first), 3),
+        (str(second), 1),
+        (str(second), 2),
+        (str(second), 3),
+        (str(first), 4),
     ]
     assert [r.body["event_id"] for r in receipts] == [b["event_id"] for _, b in items]
 
@@ -517,7 +554,9 @@ def test_a_batch_is_recorded_in_order_across_programs(tracker: Tracker) -> None:
     ids=["unknown-program", "second-admission", "future-date"],
 )
 def test_a_batch_with_one_bad_item_stores_nothing(
-    tracker: Tracker, bad: Callable[[UUID], tuple[UUID, Body]], family: str,
+    tracker: Tracker,
+    bad: Callable[[UUID], tuple[UUID, Body]],
+    family: str,
     refusal: type[Exception],
 ) -> None:
     existing = started(tracker)
@@ -599,8 +638,9 @@ def test_a_second_program_on_one_physician_referral_is_flagged_when_recorded(
     assert cov1_codes(receipts[0]) == ["repeat_program_without_review"]
     assert cov1_codes(receipts[1]) == []
     assert not [f for f in tracker.view(first).assess(DAY2).findings if f.clause == "COV-1"]
-    assert [f.code for f in tracker.view(second).assess(DAY2).findings
-            if f.clause == "COV-1"] == ["repeat_program_without_review"]
+    assert [f.code for f in tracker.view(second).assess(DAY2).findings if f.clause == "COV-1"] == [
+        "repeat_program_without_review"
+    ]
 
 
 def test_one_event_id_twice_in_a_batch_with_different_bodies_is_refused(
@@ -617,6 +657,7 @@ def test_one_event_id_twice_in_a_batch_with_different_bodies_is_refused(
 
 
 # ---- record time ----
+
 
 def test_recorded_at_is_set_by_the_server_and_strictly_increases(tracker: Tracker) -> None:
     before = datetime.now(UTC)

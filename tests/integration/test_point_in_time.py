@@ -193,10 +193,14 @@ def test_a_cached_program_cut_at_a_version_equals_that_version_replayed_from_the
         cut = latest.at_version(version)
         stored = tracker.repository.get(clinic.program_id, version=version)
         assert (cut.version, cut.modified_on, cut.last_hash) == (
-            stored.version, stored.modified_on, stored.last_hash,
+            stored.version,
+            stored.modified_on,
+            stored.last_hash,
         )
         assert (cut.trail, cut.active, cut.retracted) == (
-            stored.trail, stored.active, stored.retracted,
+            stored.trail,
+            stored.active,
+            stored.retracted,
         )
         assert cut.referral == stored.referral
     assert latest.at_version(latest.version).trail == latest.trail

@@ -64,8 +64,7 @@ MID = plus(ADMITTED_ON, 20)  # an as_of that cuts the generated dates in two
 DAYS = st.integers(min_value=-3, max_value=45).map(lambda n: plus(ADMITTED_ON, n))
 HOURS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(24), places=2)
 REASONS = st.sampled_from(
-    ["goals_met", "return_to_work_ready", "plateau", "medical_condition_changed",
-     "non_compliance"]
+    ["goals_met", "return_to_work_ready", "plateau", "medical_condition_changed", "non_compliance"]
 )
 PICK = st.integers(min_value=0, max_value=10_000)
 
@@ -165,15 +164,22 @@ class TrackerMachine(RuleBasedStateMachine):
 
     @rule(day=DAYS, hours=HOURS, licensed=st.booleans(), documented=st.booleans())
     def log_session(self, day: date, hours: Decimal, licensed: bool, documented: bool) -> None:
-        self.accept(session(day, float(hours), provider=LICENSED if licensed else UNLICENSED,
-                            documented=documented))
+        self.accept(
+            session(
+                day,
+                float(hours),
+                provider=LICENSED if licensed else UNLICENSED,
+                documented=documented,
+            )
+        )
 
     @rule(day=DAYS, excused=st.booleans())
     def record_absence(self, day: date, excused: bool) -> None:
         self.accept(absence(day, excused=excused))
 
-    @rule(days=st.lists(DAYS, min_size=1, max_size=6),
-          minutes=st.integers(min_value=0, max_value=240))
+    @rule(
+        days=st.lists(DAYS, min_size=1, max_size=6), minutes=st.integers(min_value=0, max_value=240)
+    )
     def record_tardiness(self, days: list[date], minutes: int) -> None:
         # Several at once, so that runs reach the 5 tardy days that make an absence.
         for day in days:
@@ -213,8 +219,10 @@ class TrackerMachine(RuleBasedStateMachine):
     @rule(day=DAYS, behind=st.integers(min_value=1, max_value=3))
     def send_with_a_stale_expected_version(self, day: date, behind: int) -> None:
         stale = max(0, len(self.stored) - behind)
-        self.refuse(event("SessionLogged", day, session(day)["data"], expected_version=stale),
-                    VersionConflict)
+        self.refuse(
+            event("SessionLogged", day, session(day)["data"], expected_version=stale),
+            VersionConflict,
+        )
 
     # ---- invariants ----
 
@@ -225,9 +233,17 @@ class TrackerMachine(RuleBasedStateMachine):
         assert view.program.version == len(self.stored)
         for as_of in (MID, LATER):
             assessment = view.assess(as_of)
-            actual = {name: getattr(assessment, name) for name in (
-                "days_attended", "total_hours", "unexcused_absences", "tardy_days",
-                "absence_equivalents", "status")}
+            actual = {
+                name: getattr(assessment, name)
+                for name in (
+                    "days_attended",
+                    "total_hours",
+                    "unexcused_absences",
+                    "tardy_days",
+                    "absence_equivalents",
+                    "status",
+                )
+            }
             assert actual == expected_figures(list(self.standing.values()), as_of), as_of
 
     @invariant()
