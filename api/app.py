@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from api import problems, routers
 from api.auth import install_auth
 from api.limits import BodySizeLimit
-from domain.application import Tracker
-from projections.runner import ReadModelRunner, open_read_model
+from service.application import Tracker
+from service.readmodel.runner import ReadModelRunner, open_read_model
 
 
 def router_modules() -> list[str]:

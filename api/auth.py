@@ -33,8 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.limits import MAX_BODY_BYTES
 from api.problems import problem
-from domain.application import Tracker
-from domain.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
+from service.application import Tracker
+from service.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
 
 log = logging.getLogger("wht")
 

@@ -7,8 +7,8 @@ from base64 import b64decode
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from domain.application import Tracker
-from domain.persistence.sealed import Sealing
+from service.application import Tracker
+from service.persistence.sealed import Sealing
 
 
 class BadDatabaseUrl(ValueError):
@@ -36,7 +36,7 @@ def store_env(database_url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path if path != ":memory:" else "file::memory:?cache=shared",
             "SQLITE_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "domain.persistence.sealed:SealedSQLiteRecorder",
+            "APPLICATION_RECORDER_TOPIC": "service.persistence.sealed:SealedSQLiteRecorder",
         }
     if database_url.startswith(("postgresql://", "postgres://")):
         url = urlsplit(database_url)
@@ -58,7 +58,7 @@ def store_env(database_url: str) -> dict[str, str]:
             # connections the server dropped are replaced, not handed to a request.
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_PRE_PING": "y",
-            "APPLICATION_RECORDER_TOPIC": "domain.persistence.sealed:SealedPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "service.persistence.sealed:SealedPostgresRecorder",
         }
     raise BadDatabaseUrl(
         f"Unsupported WHT_DATABASE_URL {database_url!r}: use sqlite:///PATH or "

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from fastapi import Depends, Query, Request
 
-from domain.application import Tracker
 from domain.errors import InvalidEvent, ProgramNotFound
+from service.application import Tracker
 
 
 def get_tracker(request: Request) -> Tracker:

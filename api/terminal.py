@@ -9,8 +9,8 @@ import typer
 
 from api.bootstrap import BadDatabaseUrl, build_tracker
 from api.settings import Settings
-from domain.application import Tracker
 from domain.errors import TrackerError
+from service.application import Tracker
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -33,7 +33,7 @@ def projection_lag(url: str) -> dict[str, int]:
     """How far the served read model was behind the log when the clients finished (the
     projection runs in `wht serve`, beside the requests, and catches up afterwards)."""
     from api.bootstrap import build_tracker
-    from projections.runner import open_read_model
+    from service.readmodel.runner import open_read_model
 
     tracker = build_tracker(url, cipher_key="")
     try:

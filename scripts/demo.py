@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.application import Tracker
 from domain.intake import parse_event
+from service.application import Tracker
 
 PROVIDER = {"name": "Dana Ruiz", "discipline": "physical_therapist", "license_number": "PT-44120"}
 

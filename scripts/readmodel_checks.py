@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from api.bootstrap import build_tracker
-from projections.readmodel import provider_of
-from projections.readmodel_view import ProgramQuery
-from projections.runner import open_read_model
+from service.readmodel.projection import provider_of
+from service.readmodel.runner import open_read_model
+from service.readmodel.view import ProgramQuery
 
 
 def kill_and_restart(url: str, at: float = 0.3) -> None:

@@ -26,8 +26,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.bootstrap import build_tracker
-from domain.application import Tracker
 from scripts.demo import load_demo
+from service.application import Tracker
 
 CHROMIUM = "/usr/bin/chromium"
 # Headless, and never calling out: the pages must work with no internet.

@@ -31,9 +31,9 @@ from rich.progress import Progress
 from api.bootstrap import build_tracker
 from api.settings import Settings
 from domain.intake import parse_event
-from projections.readmodel_view import ProgramQuery
-from projections.runner import ReadModelRunner, open_read_model
 from scripts.readmodel_checks import kill_and_restart, verify
+from service.readmodel.runner import ReadModelRunner, open_read_model
+from service.readmodel.view import ProgramQuery
 
 LICENSED = {"name": "Pat Lee", "discipline": "physical_therapy", "license_number": "PT-1"}
 CRITERIA = (

@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.application import Tracker
 from domain.intake import parse_event
+from service.application import Tracker
 
 REFERRED_ON = date(2025, 3, 3)  # a Monday, well in the past
 ADMITTED_ON = date(2025, 3, 10)

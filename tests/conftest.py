@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from api.bootstrap import build_tracker
-from domain.application import Tracker
+from service.application import Tracker
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 

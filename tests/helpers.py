@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain.application import Receipt, Tracker
 from domain.intake import NewEvent, parse_event
+from service.application import Receipt, Tracker
 
 Body = dict[str, Any]
 

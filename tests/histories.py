@@ -23,7 +23,7 @@ from domain.facts import Fact
 from domain.intake import parse_event
 
 if TYPE_CHECKING:
-    from domain.application import Tracker
+    from service.application import Tracker
 
 Body = dict[str, Any]
 LATEST = date(2026, 10, 1)  # no generated date is after this (today is later)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.readmodel_sql import TABLES
-from projections.readmodel_view import ReadModelRecorder
+from service.readmodel.sql import TABLES
+from service.readmodel.view import ReadModelRecorder
 
 COLUMNS = {
     "wht_rm_state": "program_id provider_id status eligible valid_from valid_to "

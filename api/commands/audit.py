@@ -98,7 +98,7 @@ def register(cli: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Replay a program event by event: the figures after each, findings added/resolved."""
-        from domain.replay import audit
+        from service.replay import audit
 
         pid = parse_program(program_id)
         instant, day = parse_times(known_at, as_of)
@@ -133,8 +133,8 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Recompute hash chains (one program or --all) or check a published digest.
         Exits 1 on any break, naming the first bad version."""
-        from domain.digest import check_digest, parse_token
-        from domain.replay import all_program_ids, integrity
+        from service.digest import check_digest, parse_token
+        from service.replay import all_program_ids, integrity
 
         if not (program_id or all_programs or digest):
             raise fail("give a PROGRAM_ID, --all or --digest HEX@POSITION (see --help).", 2)
@@ -190,7 +190,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Write a dispute bundle: events with hashes, the policy pack, the replay, the
         figures and the tool's version, checkable offline with `wht check-bundle`."""
-        from domain.bundle import build_bundle
+        from service.bundle import build_bundle
 
         pid = parse_program(program_id)
         instant, day = parse_times(known_at, as_of)
@@ -212,7 +212,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Re-derive every figure of a bundle offline and check its hash chain.
         Exits 1, saying what differs, if anything does."""
-        from domain.bundle import check_bundle
+        from service.bundle import check_bundle
 
         try:
             data = path.read_bytes()

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from domain.errors import TrackerError
-from domain.security import Role, SecurityStore
+from service.security import Role, SecurityStore
 
 HELP = (
     "API keys (who may call the HTTP API) and the cipher key (what encrypts the store).\n\n"

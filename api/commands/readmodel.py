@@ -25,10 +25,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.schemas import BatchItemIn
 from api.terminal import fail, tracker_session
-from domain.application import Tracker
 from domain.errors import BatchRejected, InvalidEvent, TrackerError
 from domain.intake import NewEvent, parse_event
-from projections.runner import ReadModelRunner, open_read_model
+from service.application import Tracker
+from service.readmodel.runner import ReadModelRunner, open_read_model
 
 CHUNK = 1000
 

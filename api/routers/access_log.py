@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import TrackerDep, parse_known_at
 from domain.errors import InvalidEvent
-from domain.security import SecurityStore
+from service.security import SecurityStore
 
 
 class AccessEntry(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
-from domain import replay
+from service import replay
 
 router = APIRouter(prefix="/v1/programs", tags=["audit"])
 

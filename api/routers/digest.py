@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import TrackerDep
-from domain.digest import store_digest
+from service.digest import store_digest
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

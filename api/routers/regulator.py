@@ -1,7 +1,7 @@
 """The regulator's list: programs across providers, at a business date and a known-at instant.
 
 `GET /v1/programs?status=&finding=&provider_id=&discharge_eligible=&as_of=&known_at=`
-answers from the read model's indexes (`projections.readmodel`), never by
+answers from the read model's indexes (`service.readmodel.projection`), never by
 folding trails. Each item says what `GET /v1/programs/{id}/compliance` says
 for the same two times: status, discharge eligibility and finding codes.
 Before answering, the route waits (briefly) for the projection to apply every
@@ -24,7 +24,7 @@ from api.deps import AsOf, KnownAt, TrackerDep
 from api.problems import problem
 from domain.errors import InvalidEvent
 from domain.program import format_instant
-from projections.readmodel_view import ProgramQuery, ReadModelRecorder
+from service.readmodel.view import ProgramQuery, ReadModelRecorder
 
 router = APIRouter(prefix="/v1", tags=["regulator"])
 DEFAULT_LIMIT = 50

@@ -18,14 +18,14 @@ from api.ui.chart import timeline_figure
 from api.ui.render import FIGURE_LABELS, day_input, error_page, local_input, page, root
 from api.ui.session import Viewer, admit, record_read, viewer
 from api.ui.story import program_story
-from domain import replay
-from domain.application import Tracker
 from domain.errors import InvalidEvent, ProgramNotFound, TrackerError
-from domain.integrity import TrailDamaged
 from domain.policy import PolicyPack
 from domain.program import format_instant
 from projections.model import format_hours
 from projections.record import build_record
+from service import replay
+from service.application import Tracker
+from service.integrity import TrailDamaged
 
 router = APIRouter(include_in_schema=False)
 PROGRAM = "/v1/programs/{program_id}"

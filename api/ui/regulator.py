@@ -26,9 +26,9 @@ from api.routers import regulator as json_list
 from api.ui.pages import UNAVAILABLE, refusal_page
 from api.ui.render import SECURITY_HEADERS, day_input, error_page, local_input, page
 from api.ui.session import Viewer, admit, record_read
-from domain.application import Tracker
 from domain.errors import InvalidEvent, TrackerError
 from domain.program import format_instant
+from service.application import Tracker
 
 router = APIRouter(include_in_schema=False)
 LIST = "/v1/programs"

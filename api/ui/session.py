@@ -23,8 +23,8 @@ from starlette.responses import RedirectResponse, Response
 
 from api.auth import program_owner, roles_for
 from api.ui.render import error_page, root
-from domain.application import Tracker
-from domain.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
+from service.application import Tracker
+from service.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
 
 COOKIE = "wht_session"
 SESSION_SECONDS = 8 * 3600

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from domain.application import Tracker
+from service.application import Tracker
 from tests.audit_builders import (
     ADMITTED_ON,
     CRITERIA,

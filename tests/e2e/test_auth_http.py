@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import install_auth
-from domain.application import Tracker
-from domain.security import SecurityStore
+from service.application import Tracker
+from service.security import SecurityStore
 from tests.helpers import LATER, admitted, opened, referred, session
 
 PROBLEM = "application/problem+json"

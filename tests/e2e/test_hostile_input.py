@@ -30,8 +30,8 @@ from hypothesis.errors import Unsatisfiable
 
 from api.app import create_app
 from api.auth import install_auth
-from domain.application import Tracker
-from domain.security import SecurityStore
+from service.application import Tracker
+from service.security import SecurityStore
 from tests.helpers import LATER, opened, referred, session
 
 with warnings.catch_warnings():

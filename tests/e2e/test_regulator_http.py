@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
-from domain.application import Tracker
+from service.application import Tracker
 from tests.histories import Body, body, histories, referral
 
 PROBLEM = "application/problem+json"

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain.application import Tracker
-from projections.readmodel_view import ReadModelRecorder
-from projections.runner import ReadModelRunner, open_read_model
+from service.application import Tracker
+from service.readmodel.runner import ReadModelRunner, open_read_model
+from service.readmodel.view import ReadModelRecorder
 
 
 @pytest.fixture

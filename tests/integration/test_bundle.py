@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from api.bootstrap import build_tracker
 from api.cli import cli
-from domain.application import Tracker
-from domain.bundle import build_bundle, check_bundle
 from domain.policy import PolicyPack
+from service.application import Tracker
+from service.bundle import build_bundle, check_bundle
 from tests.audit_builders import ADMITTED_ON, LATER, Clinic, standard_program
 
 

@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.cipher import AESCipher
 
 from api.bootstrap import BadCipherKey, build_tracker
-from domain.application import Tracker
+from service.application import Tracker
 from tests.helpers import (
     ADMITTED_ON,
     LATER,

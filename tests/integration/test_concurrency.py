@@ -14,8 +14,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.application import Tracker
 from domain.errors import VersionConflict
+from service.application import Tracker
 from tests.helpers import ADMITTED_ON, admitted, plus, referred, send, send_all, session
 
 WRITERS = 8

@@ -20,7 +20,7 @@ from typer.testing import CliRunner, Result
 
 import api.commands.readmodel as readmodel_commands
 from api.cli import cli
-from domain.application import Tracker
+from service.application import Tracker
 from tests.histories import body, sample_program
 
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.bootstrap import build_tracker
-from domain.application import Tracker
 from domain.errors import (
     AlreadyRetracted,
     BatchRejected,
@@ -30,6 +29,7 @@ from domain.errors import (
     VersionConflict,
 )
 from domain.program import format_instant
+from service.application import Tracker
 from tests.helpers import (
     ADMITTED_ON,
     LATER,

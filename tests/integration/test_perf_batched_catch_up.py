@@ -17,11 +17,11 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import Tracking
 
-from domain.application import Tracker
 from domain.program import Program
-from projections.readmodel import ComplianceReadModel, Judged
-from projections.readmodel_view import ReadModelRecorder
-from projections.runner import RECORD_BATCH, ReadModelRunner, TrackerJudge
+from service.application import Tracker
+from service.readmodel.projection import ComplianceReadModel, Judged
+from service.readmodel.runner import RECORD_BATCH, ReadModelRunner, TrackerJudge
+from service.readmodel.view import ReadModelRecorder
 from tests.histories import Body, sample_program, send_in_batches
 from tests.readmodel_rows import read_model_rows
 

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.bootstrap import build_tracker
-from domain.application import Tracker
 from domain.errors import AlreadyRetracted, Conflict, ProgramNotFound, RetractionTargetNotFound
-from domain.replay import audit
+from service.application import Tracker
+from service.replay import audit
 from tests.audit_builders import (
     ADMITTED_ON,
     CRITERIA,

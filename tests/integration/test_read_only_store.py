@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from eventsourcing.sqlite import SQLiteDatastore
 
-from domain.persistence.sqlite import drop_read_only_connections
+from service.persistence.sqlite import drop_read_only_connections
 
 
 def connection_used_by_a_failed_write(datastore: SQLiteDatastore) -> int:

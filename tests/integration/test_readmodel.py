@@ -25,11 +25,11 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from typer.testing import CliRunner
 
 from api.cli import cli
-from domain.application import Tracker
 from domain.errors import ProgramNotFound
-from projections.readmodel import provider_of
-from projections.readmodel_view import ProgramQuery, ReadModelRecorder
-from projections.runner import ReadModelRunner
+from service.application import Tracker
+from service.readmodel.projection import provider_of
+from service.readmodel.runner import ReadModelRunner
+from service.readmodel.view import ProgramQuery, ReadModelRecorder
 from tests.histories import Body, sample_program, send_in_batches
 from tests.readmodel_rows import read_model_rows
 

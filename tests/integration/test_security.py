@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from api.auth import check_serve_host
 from api.cli import cli
-from domain.application import Tracker
 from domain.errors import TrackerError
-from domain.security import (
+from service.application import Tracker
+from service.security import (
     Access,
     ApiKeyAlreadyRevoked,
     ApiKeyNotFound,

@@ -28,7 +28,6 @@ from hypothesis.stateful import (
 )
 
 from api.bootstrap import build_tracker
-from domain.application import Tracker
 from domain.errors import (
     AlreadyRetracted,
     EventIdConflict,
@@ -39,6 +38,7 @@ from domain.errors import (
     TrackerError,
     VersionConflict,
 )
+from service.application import Tracker
 from tests.helpers import (
     ADMITTED_ON,
     LATER,

@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 
 from api.bootstrap import build_tracker
 from api.cli import cli
-from domain.application import Tracker
-from domain.digest import store_digest
 from domain.program import event_hash
-from domain.replay import integrity
+from service.application import Tracker
+from service.digest import store_digest
+from service.replay import integrity
 from tests.audit_builders import standard_program
 
 

@@ -33,7 +33,6 @@ from eventsourcing.projection import Projection
 from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import Program
-from projections.readmodel_view import CurrentProgram, ProgramChange, ReadModelRecorder
 from projections.timeline import (
     FindingSegment,
     StateSegment,
@@ -41,6 +40,7 @@ from projections.timeline import (
     build_timeline,
     changed_from,
 )
+from service.readmodel.view import CurrentProgram, ProgramChange, ReadModelRecorder
 
 PROGRAM_CACHE_SIZE = 2048
 T = TypeVar("T")

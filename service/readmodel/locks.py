@@ -16,7 +16,7 @@ from typing import IO, Any, Protocol
 import psycopg
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain.application import Tracker
+from service.application import Tracker
 
 PROJECTOR_LOCK = 0x77687402  # pg advisory lock key of the one active projector
 

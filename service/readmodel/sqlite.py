@@ -16,14 +16,15 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteTrackingRecorder
 
-from projections.readmodel_sql import (
+from projections.timeline import Timeline
+from service.readmodel.sql import (
     INFINITY,
     TABLES,
     program_statements,
     select_findings,
     select_programs,
 )
-from projections.readmodel_view import (
+from service.readmodel.view import (
     CurrentProgram,
     ListedProgram,
     ProgramChange,
@@ -31,7 +32,6 @@ from projections.readmodel_view import (
     ProgramQuery,
     ReadModelRecorder,
 )
-from projections.timeline import Timeline
 
 
 def instant(value: datetime) -> str:

@@ -19,14 +19,15 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from projections.readmodel_sql import (
+from projections.timeline import Timeline
+from service.readmodel.sql import (
     INFINITY,
     TABLES,
     program_statements,
     select_findings,
     select_programs,
 )
-from projections.readmodel_view import (
+from service.readmodel.view import (
     CurrentProgram,
     ListedProgram,
     ProgramChange,
@@ -34,7 +35,6 @@ from projections.readmodel_view import (
     ProgramQuery,
     ReadModelRecorder,
 )
-from projections.timeline import Timeline
 
 # pg_advisory_xact_lock key for DDL: "wht" + 1, any constant the app does not use elsewhere.
 DDL_LOCK = 0x77687401

@@ -2,7 +2,7 @@
 
 `ReadModelRecorder` is the library's `TrackingRecorder` plus the read model's
 tables: `readmodel_sqlite` and `readmodel_postgres` implement it, and the
-projection (`projections.readmodel`) writes to it, one event per transaction
+projection (`service.readmodel.projection`) writes to it, one event per transaction
 (or, catching up, one batch of events per transaction).
 """
 

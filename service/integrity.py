@@ -23,8 +23,8 @@ from domain.chain import BadRow, IntegrityReport, Link, Problem, chain_problems
 from domain.errors import Conflict, ProgramNotFound
 from domain.events import EVENT_MODELS
 from domain.intake import NewEvent
-from domain.persistence import IndexedRecorder
 from domain.program import Program, format_instant
+from service.persistence import IndexedRecorder
 
 TOPICS = {get_topic(Program.Referred), get_topic(Program.Recorded)}
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)

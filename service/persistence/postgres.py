@@ -13,7 +13,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from domain.persistence import LOOKUP_CHUNK, IndexRow
+from service.persistence import LOOKUP_CHUNK, IndexRow
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
 

@@ -17,7 +17,7 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 
-from domain.persistence import LOOKUP_CHUNK, IndexRow
+from service.persistence import LOOKUP_CHUNK, IndexRow
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
 

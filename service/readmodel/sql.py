@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from projections.readmodel_view import ProgramQuery
+from service.readmodel.view import ProgramQuery
 
 INFINITY = "infinity"
 TABLES = ("wht_rm_state", "wht_rm_finding", "wht_rm_program")

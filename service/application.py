@@ -33,10 +33,10 @@ from domain.errors import (
 from domain.events import ProgramReferred, dump_data
 from domain.facts import Fact
 from domain.intake import NewEvent, refuse_future_dates, time_zone
-from domain.persistence import IndexedRecorder, IndexRow
 from domain.policy import PolicyCatalog, PolicyPack
 from domain.program import Program, format_instant
 from projections.compliance import Assessment, assess
+from service.persistence import IndexedRecorder, IndexRow
 
 SAVE_ATTEMPTS = 20
 RECENT_ASSESSMENTS = 2000

@@ -25,15 +25,15 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.application import Tracker
 from domain.chain import Link, chain_problems
 from domain.events import EVENT_MODELS
 from domain.facts import Fact
-from domain.integrity import TrailDamaged, read_links
 from domain.policy import PolicyCatalog, PolicyPack
 from domain.program import format_instant
-from domain.replay import earlier_by_referral, integrity, judge_for, readable_view, steps_json
 from projections.audit import catalog_judge, replay
+from service.application import Tracker
+from service.integrity import TrailDamaged, read_links
+from service.replay import earlier_by_referral, integrity, judge_for, readable_view, steps_json
 
 FORMAT = "wht-bundle/1"
 FILES = ("events.json", "policy.json", "audit.json", "figures.json")

@@ -20,9 +20,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Cipher, Compressor
 
-from domain.persistence import IndexRow
-from domain.persistence.postgres import IndexedPostgresRecorder
-from domain.persistence.sqlite import IndexedSQLiteRecorder
+from service.persistence import IndexRow
+from service.persistence.postgres import IndexedPostgresRecorder
+from service.persistence.sqlite import IndexedSQLiteRecorder
 
 SEALED = "sealed:"
 

@@ -30,11 +30,11 @@ from eventsourcing.persistence import Notification, Tracking
 from eventsourcing.projection import ApplicationSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from domain.application import Referrals, Tracker
 from domain.program import Program
-from projections.locks import ProjectorLock, projector_lock
-from projections.readmodel import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
-from projections.readmodel_view import ReadModelRecorder
+from service.application import Referrals, Tracker
+from service.readmodel.locks import ProjectorLock, projector_lock
+from service.readmodel.projection import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
+from service.readmodel.view import ReadModelRecorder
 
 log = logging.getLogger("wht.projection")
 BATCH = 500  # notifications read at a time
@@ -89,8 +89,8 @@ class _Referrals(Referrals):
 
 def open_read_model(tracker: Tracker) -> ReadModelRecorder:
     """The read model in the tracker's own store (same file or database), tables created."""
-    from projections.readmodel_postgres import PostgresReadModel
-    from projections.readmodel_sqlite import SQLiteReadModel
+    from service.readmodel.postgres import PostgresReadModel
+    from service.readmodel.sqlite import SQLiteReadModel
 
     view: ReadModelRecorder
     if isinstance(tracker.recorder, SQLiteApplicationRecorder):

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.application import Tracker, View
 from domain.errors import TrackerError
 from domain.events import ProgramReferred
 from domain.facts import Fact
-from domain.integrity import END_OF_TIME, IntegrityReport, TrailDamaged, verify_program
 from projections.audit import Judge, Step, catalog_judge, replay
+from service.application import Tracker, View
+from service.integrity import END_OF_TIME, IntegrityReport, TrailDamaged, verify_program
 
 
 def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:

@@ -1,0 +1,1 @@
+"""The regulator's read model: its projection, tables, queries and the runner that keeps it."""
