@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
@@ -28,13 +28,17 @@ def _instant(value: datetime) -> str:
 
 
 def drop_read_only_connections(datastore: SQLiteDatastore) -> None:
-    """Make the datastore close a connection that finds the database read-only.
+    """Make the datastore close a connection that met a store error, so it is not reused.
 
     SQLite opens a file it may not write (a full or read-only disk, an immutable
     file) read-only, and the connection stays so after the file is writable
-    again. The library's pool would hand that connection out for good: every
-    write on it would fail after the store is back. Closed instead, the pool
-    drops it and opens a new one on the next request.
+    again; a connection that met `disk I/O error` may keep a broken WAL
+    mapping. The library's pool would hand such a connection out for good:
+    every request on it would fail after the store is back. So a connection
+    that met any operational or database error (not a constraint violation,
+    which says nothing of the connection) is closed; the pool drops it and
+    opens a new one on the next request. Opening costs well under a
+    millisecond, and errors are rare.
     """
     if getattr(datastore, "_drops_read_only", False):
         return
@@ -45,9 +49,10 @@ def drop_read_only_connections(datastore: SQLiteDatastore) -> None:
         with pooled(commit=commit) as connection:
             try:
                 yield connection
-            except (sqlite3.OperationalError, OperationalError) as error:
-                if "readonly database" in str(error):
-                    connection.close()
+            except (sqlite3.IntegrityError, IntegrityError):
+                raise
+            except (sqlite3.Error, PersistenceError):
+                connection.close()
                 raise
 
     datastore.get_connection = get_connection  # type: ignore[method-assign]

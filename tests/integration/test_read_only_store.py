@@ -50,3 +50,32 @@ def test_a_connection_that_found_the_store_read_only_is_not_used_again(tmp_path:
             assert cursor.fetchone()[0] == 0
     finally:
         datastore.close()
+
+
+def connection_used_by_a_failed_read(datastore: SQLiteDatastore) -> int:
+    with (
+        pytest.raises(OperationalError, match="no such table"),
+        datastore.transaction(commit=False) as cursor,
+    ):
+        used = id(cursor.sqlite_cursor.connection)
+        cursor.execute("SELECT * FROM missing")
+    return used
+
+
+def test_a_connection_that_met_any_store_error_is_not_used_again(tmp_path: Path) -> None:
+    # `disk I/O error` (a store made immutable mid-write) is as lasting as
+    # "readonly database"; any operational error drops the connection.
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+        setup.execute("CREATE TABLE t (x INTEGER)")
+    datastore = SQLiteDatastore(str(path), pool_size=1)
+    try:
+        drop_read_only_connections(datastore)
+        first = connection_used_by_a_failed_read(datastore)
+        second = connection_used_by_a_failed_read(datastore)
+        assert first != second
+        with datastore.transaction(commit=True) as cursor:  # the new connection works
+            cursor.execute("INSERT INTO t (x) VALUES (1)")
+    finally:
+        datastore.close()
