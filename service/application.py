@@ -77,6 +77,14 @@ class View:
         )
 
 
+def receipt_date(program: Program | None, occurred_on: date) -> date:
+    """The business date a receipt is judged at (DOMAIN.md R11): the later of the
+    event's `occurred_on` and the latest `occurred_on` already in the program."""
+    if program is None or not program.trail:
+        return occurred_on
+    return max(occurred_on, max(fact.occurred_on for fact in program.trail))
+
+
 class Tracker(Application[UUID]):
     """Records work hardening programs and derives their compliance."""
 
@@ -249,6 +257,10 @@ class Tracker(Application[UUID]):
         recorded_at = self.clock()
         if program is not None and recorded_at <= program.modified_on:
             recorded_at = program.modified_on + timedelta(microseconds=1)
+        # R11: a receipt is judged at the program's own dates (the later of this
+        # event's date and the latest date already in the program), not today: a
+        # clinic backfilling March in November sees what each fact changed then.
+        judged_on = receipt_date(program, event.occurred_on)
         if program is None:
             program = Program.refer(
                 program_id, event.event_id, event.occurred_on, event.payload, recorded_at
@@ -256,15 +268,17 @@ class Tracker(Application[UUID]):
             before: Assessment | None = None
         else:
             before = views.get(program_id)
+            if before is not None and before.as_of != judged_on:
+                before = None
             recent = self._recent.get(program_id)
-            if before is None and recent and recent[:2] == (program.version, today):
+            if before is None and recent and recent[:2] == (program.version, judged_on):
                 before = recent[2]
             if before is None:
-                before = self._view(program, recorded_at, referrals).assess(today)
+                before = self._view(program, recorded_at, referrals).assess(judged_on)
             program.record(
                 event.type, event.event_id, event.occurred_on, event.payload, recorded_at
             )
-        after = self._view(program, recorded_at, referrals).assess(today)
+        after = self._view(program, recorded_at, referrals).assess(judged_on)
         views[program_id] = after
         old = {f.key() for f in before.findings} if before else set()
         body = {
