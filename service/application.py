@@ -36,6 +36,12 @@ from domain.intake import NewEvent, refuse_future_dates, time_zone
 from domain.policy import PolicyCatalog, PolicyPack
 from domain.program import Program, format_instant
 from projections.compliance import Assessment, assess
+from projections.referrals import (
+    ReferralSpan,
+    programs_before,
+    referral_spans,
+    standing_referral,
+)
 from service.persistence import IndexedRecorder, IndexRow
 
 SAVE_ATTEMPTS = 20
@@ -168,7 +174,7 @@ class Tracker(Application[UUID]):
                     programs[program_id] = self._load(program_id)
                 program = programs[program_id]
                 receipt, program, row = self._apply(
-                    program_id, program, event, sha, views, referrals
+                    program_id, program, event, sha, views, referrals, programs
                 )
                 programs[program_id] = program
                 rows[(program_id, row.version)] = row
@@ -230,6 +236,7 @@ class Tracker(Application[UUID]):
         sha: str,
         views: dict[UUID, Assessment | None],
         referrals: Referrals,
+        pending: dict[UUID, Program | None],
     ) -> tuple[Receipt, Program, IndexRow]:
         if program is None and event.type != "ProgramReferred":
             raise ProgramNotFound(
@@ -274,11 +281,11 @@ class Tracker(Application[UUID]):
             if before is None and recent and recent[:2] == (program.version, judged_on):
                 before = recent[2]
             if before is None:
-                before = self._view(program, recorded_at, referrals).assess(judged_on)
+                before = self._view(program, recorded_at, referrals, pending).assess(judged_on)
             program.record(
                 event.type, event.event_id, event.occurred_on, event.payload, recorded_at
             )
-        after = self._view(program, recorded_at, referrals).assess(judged_on)
+        after = self._view(program, recorded_at, referrals, pending).assess(judged_on)
         views[program_id] = after
         old = {f.key() for f in before.findings} if before else set()
         body = {
@@ -320,33 +327,80 @@ class Tracker(Application[UUID]):
         }
 
     def _view(
-        self, program: Program, known_at: datetime, referrals: Referrals | None = None
+        self,
+        program: Program,
+        known_at: datetime,
+        referrals: Referrals | None = None,
+        pending: dict[UUID, Program | None] | None = None,
     ) -> View:
         """`program` judged as known at `known_at`. `referrals` caches, per physician
-        referral id, every program on it with its first record time (as of any time)."""
+        referral id, every program on it with its first record time (as of any time);
+        `pending` holds a batch's programs not saved yet."""
         referral = program.referral
         if referral is None:
             pack = self.catalog.packs[self.catalog.default_id]
             return View(program, known_at, pack, True, [])
         data: ProgramReferred = referral.data  # type: ignore[assignment]
         pack, in_force = self.catalog.for_referral(referral.occurred_on, data.policy)
-        earlier: list[str] = []
-        key = data.referral.physician_referral_id
-        if key:
-            if referrals is None:
-                rows = self.index.programs_with_referral(key, known_at)
-            else:
-                if key not in referrals:
-                    referrals[key] = self.index.programs_with_referral(key, ALWAYS)
-                # MIN(recorded_at) over rows up to known_at is the overall first when
-                # that is up to known_at, and there is none otherwise.
-                rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
-            earlier = [
-                str(pid)
-                for pid, first in rows
-                if pid != program.id and first < referral.recorded_at
-            ]
+        earlier = self.earlier_programs(program, known_at, referrals, pending)
         return View(program, known_at, pack, in_force, earlier)
+
+    def earlier_programs(
+        self,
+        program: Program,
+        known_at: datetime,
+        referrals: Referrals | None = None,
+        pending: dict[UUID, Program | None] | None = None,
+    ) -> list[str]:
+        """The other programs standing on `program`'s physician referral id as known
+        at `known_at` whose referral came first (COV-1, DOMAIN.md R5): first in
+        business time, then record time, then program id. Retracted and re-posted
+        referrals count as they stood at `known_at`."""
+        mine = standing_referral(referral_spans(program.id, program.trail), known_at)
+        if mine is None:
+            return []
+        others: list[ReferralSpan] = []
+        for pid in self.programs_on_referral(mine.key, known_at, referrals, pending):
+            if pid != program.id:
+                others.extend(self.referral_spans_of(pid, pending))
+        return programs_before(mine, others, known_at)
+
+    def programs_on_referral(
+        self,
+        key: str,
+        known_at: datetime,
+        referrals: Referrals | None = None,
+        pending: dict[UUID, Program | None] | None = None,
+    ) -> list[UUID]:
+        """Every program that named physician referral id `key` in a referral recorded
+        by `known_at` (standing or not: `earlier_programs` decides)."""
+        if referrals is None:
+            rows = self.index.programs_with_referral(key, known_at)
+        else:
+            if key not in referrals:
+                referrals[key] = self.index.programs_with_referral(key, ALWAYS)
+            # MIN(recorded_at) over rows up to known_at is the overall first when
+            # that is up to known_at, and there is none otherwise.
+            rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
+        found = [pid for pid, _ in rows]
+        for pid, program in (pending or {}).items():
+            on_key = program is not None and any(
+                span.key == key for span in referral_spans(pid, program.trail)
+            )
+            if on_key and pid not in found:
+                found.append(pid)
+        return found
+
+    def referral_spans_of(
+        self, program_id: UUID, pending: dict[UUID, Program | None] | None = None
+    ) -> list[ReferralSpan]:
+        """The referrals of a stored (or pending) program that name a referral id."""
+        # The whole stored trail: spans carry their record and retraction times,
+        # so `standing(known_at)` cuts them at any instant.
+        program = (pending or {}).get(program_id)
+        if program is None:
+            program = self.repository.get(program_id, deepcopy_from_cache=False)
+        return referral_spans(program_id, program.trail)
 
     def judged(
         self, program: Program, known_at: datetime, referrals: Referrals | None = None

@@ -15,28 +15,25 @@ from typing import Any
 from uuid import UUID
 
 from domain.errors import TrackerError
-from domain.events import ProgramReferred
 from domain.facts import Fact
 from projections.audit import Judge, Step, catalog_judge, replay
+from projections.referrals import programs_before, referral_spans
 from service.application import Tracker, View
 from service.integrity import END_OF_TIME, IntegrityReport, TrailDamaged, verify_program
 
 
 def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:
-    """For each referral in the trail, the programs referred before it on the same
-    physician referral id, as known at the view's instant (COV-1)."""
+    """For each referral in the trail, the programs standing before it on the same
+    physician referral id as known at the view's instant (COV-1, DOMAIN.md R5)."""
     found: dict[str, list[str]] = {}
-    for fact in view.program.trail:
-        data = fact.data
-        if not isinstance(data, ProgramReferred) or not data.referral.physician_referral_id:
-            continue
-        found[fact.event_id] = sorted(
-            str(pid)
-            for pid, first in tracker.index.programs_with_referral(
-                data.referral.physician_referral_id, view.known_at
-            )
-            if pid != view.program.id and first < fact.recorded_at
-        )
+    for mine in referral_spans(view.program.id, view.program.trail):
+        others = [
+            span
+            for pid in tracker.programs_on_referral(mine.key, view.known_at)
+            if pid != view.program.id
+            for span in tracker.referral_spans_of(pid)
+        ]
+        found[mine.event_id] = programs_before(mine, others, view.known_at)
     return found
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -43,6 +44,8 @@ from projections.timeline import (
 from service.readmodel.view import CurrentProgram, ProgramChange, ReadModelRecorder
 
 PROGRAM_CACHE_SIZE = 2048
+# Events that can change another program's judgement (COV-1 across programs).
+REJUDGING_TYPES = frozenset({"ProgramReferred", "EntryRetracted"})
 T = TypeVar("T")
 
 
@@ -65,6 +68,10 @@ class Judge(Protocol):
     def load(self, program_id: UUID, version: int) -> Program: ...
 
     def judged(self, program: Program, known_at: datetime) -> Judged: ...
+
+    def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
+        """Other programs that named any physician referral id `program` named."""
+        ...
 
 
 def provider_of(program: Program) -> str:
@@ -151,13 +158,67 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Re-derive the program's timeline at this version; record the difference."""
-        change = self.change_for(domain_event)
+        changes = self.changes_for(domain_event)
         try:
-            self.view.record(change, tracking)
+            self.view.record_many(changes, tracking)
         except BaseException:
-            self._programs.pop(change.program_id, None)
-            self._current.pop(change.program_id, None)
+            for change in changes:
+                self._programs.pop(change.program_id, None)
+                self._current.pop(change.program_id, None)
             raise
+
+    def changes_for(self, domain_event: Any) -> list[ProgramChange]:
+        """The event's own change, then those of the programs it re-judges (COV-1).
+
+        A referral, or a retraction (of a referral, perhaps), can change which
+        program came first on a physician referral id (DOMAIN.md R5), and so
+        the COV-1 finding of every other program on it, as of this event's
+        record time: each such program's timeline is judged again then.
+        """
+        change = self.change_for(domain_event)
+        if domain_event.type not in REJUDGING_TYPES:
+            return [change]
+        program = self._programs[change.program_id]
+        changes = [change]
+        for other in self.judge.on_same_referral(program, change.recorded_at):
+            again = self._rejudged(other, change.recorded_at)
+            if again is not None:
+                changes.append(again)
+        return changes
+
+    def _rejudged(self, program_id: UUID, known_at: datetime) -> ProgramChange | None:
+        # The program at the version last projected for it, judged as known at
+        # `known_at`; None when it has no rows yet (its own events will judge it).
+        current = self._current.get(program_id) or self.view.current(program_id)
+        if current is None:
+            return None
+        cached = self._programs.get(program_id)
+        program = (
+            cached
+            if cached is not None and cached.version == current.version
+            else self.judge.load(program_id, current.version)
+        )
+        judged = self.judge.judged(program, known_at)
+        inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
+        if inputs == current.inputs:
+            return None
+        timeline = build_timeline(
+            program.trail,
+            judged.pack,
+            pack_in_force=judged.pack_in_force,
+            earlier_programs_same_referral=judged.earlier_programs,
+        )
+        change = replace(
+            diff(program_id, current, program, provider_of(program), inputs, timeline),
+            recorded_at=known_at,
+        )
+        _remember(self._programs, program_id, program)
+        _remember(
+            self._current,
+            program_id,
+            CurrentProgram(change.version, change.provider_id, change.inputs, change.timeline),
+        )
+        return change
 
     def change_for(self, domain_event: Any) -> ProgramChange:
         """The read model's change for one event, to be recorded next (see the class doc)."""

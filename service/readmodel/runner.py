@@ -31,6 +31,7 @@ from eventsourcing.projection import ApplicationSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.program import Program
+from projections.referrals import referral_spans
 from service.application import Referrals, Tracker
 from service.readmodel.locks import ProjectorLock, projector_lock
 from service.readmodel.projection import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
@@ -60,6 +61,16 @@ class TrackerJudge:
         # Within `stored_only`, the tracker's cached judging (as in its batch
         # ingest): the same answer, with one query per physician referral, not per event.
         return self.tracker.judged(program, known_at, self._referrals)
+
+    def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
+        # Every program that ever named one of this program's referral ids, as
+        # recorded by `known_at`: the retracted referral's id and the new one's.
+        keys = {span.key for span in referral_spans(program.id, program.trail)}
+        found: set[UUID] = set()
+        for key in keys:
+            found.update(self.tracker.programs_on_referral(key, known_at, self._referrals))
+        found.discard(program.id)
+        return sorted(found, key=str)
 
     @contextmanager
     def stored_only(self) -> Iterator[None]:
@@ -176,8 +187,11 @@ class ReadModelRunner:
         """
         try:
             changes = [
-                self.projection.change_for(self.tracker.mapper.to_domain_event(notification))
+                change
                 for notification in notifications
+                for change in self.projection.changes_for(
+                    self.tracker.mapper.to_domain_event(notification)
+                )
             ]
             self.view.record_many(changes, Tracking(self.name, notifications[-1].id))
         except BaseException:
