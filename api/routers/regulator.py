@@ -53,7 +53,9 @@ def list_programs(
     tracker: TrackerDep,
     as_of: AsOf = None,
     known_at: KnownAt = None,
-    status: Annotated[Literal["referred", "admitted", "discharged"] | None, Query()] = None,
+    status: Annotated[
+        Literal["referred", "admitted", "discharged", "withdrawn"] | None, Query()
+    ] = None,
     finding: Annotated[str | None, Query(max_length=100, description="a finding code")] = None,
     provider_id: Annotated[str | None, Query(max_length=500)] = None,
     discharge_eligible: Annotated[bool | None, Query()] = None,
