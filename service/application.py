@@ -212,10 +212,10 @@ class Tracker(Application[UUID]):
 
     def _repeat(self, prior: IndexRow, sha: str) -> Receipt:
         if prior.body_sha != sha:
+            # Nothing of the program it went to: it may be another provider's.
             raise EventIdConflict(
-                f"event_id {prior.event_id} was already recorded (program {prior.program_id}, "
-                f"version {prior.version}) with a different body. Use a new event_id for a new "
-                "event, or EntryRetracted to correct the old one."
+                f"event_id {prior.event_id} was already recorded with a different body. Use a "
+                "new event_id for a new event, or EntryRetracted to correct the old one."
             )
         return Receipt(200, json.loads(prior.result))
 
