@@ -12,7 +12,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -81,6 +81,18 @@ class View:
             pack_in_force=self.pack_in_force,
             earlier_programs_same_referral=self.earlier_programs,
         )
+
+
+def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program | None:
+    # The library's fast-forward, copy on write: a program already handed out
+    # (cached) is never changed; new events go to a fork of it.
+    pending = list(events)
+    if not pending:
+        return program
+    current: Any = program.fork() if program is not None else None
+    for event in pending:
+        current = event.mutate(current)
+    return current  # type: ignore[no-any-return]
 
 
 def receipt_date(program: Program | None, occurred_on: date) -> date:
@@ -219,9 +231,32 @@ class Tracker(Application[UUID]):
             )
         return Receipt(200, json.loads(prior.result))
 
+    def program(self, program_id: UUID) -> Program:
+        """The program at its latest stored version, shared: read it, never change it.
+
+        The library fast-forwards a cached aggregate in place with the events
+        other processes stored, while other threads of this one may be copying
+        or reading it ("dictionary changed size during iteration"). Here new
+        events are applied to a fork instead, which then replaces the cached
+        program: a program handed out is never changed after. Raises
+        `AggregateNotFoundError` for an unknown program.
+        """
+        program: Program = self.repository.get(
+            program_id, projector_func=_fork_and_project, deepcopy_from_cache=False
+        )
+        cache = self.repository.cache
+        if cache is not None:
+            try:
+                cached = cache.get(program_id)
+            except KeyError:
+                cached = None
+            if cached is not program and (cached is None or cached.version < program.version):
+                cache.put(program_id, program)
+        return program
+
     def _load(self, program_id: UUID) -> Program | None:
         try:
-            cached: Program = self.repository.get(program_id, deepcopy_from_cache=False)
+            cached = self.program(program_id)
         except AggregateNotFoundError:
             return None
         # Commands work on a fork: the cached program is shared with readers and
@@ -399,7 +434,7 @@ class Tracker(Application[UUID]):
         # so `standing(known_at)` cuts them at any instant.
         program = (pending or {}).get(program_id)
         if program is None:
-            program = self.repository.get(program_id, deepcopy_from_cache=False)
+            program = self.program(program_id)
         return referral_spans(program_id, program.trail)
 
     def judged(
@@ -421,7 +456,7 @@ class Tracker(Application[UUID]):
                 f"Program {program_id} is not known"
                 + (f" at {format_instant(instant)}." if known_at else ".")
             )
-        program: Program = self.repository.get(program_id, deepcopy_from_cache=False)
+        program = self.program(program_id)
         if version < program.version:
             program = program.at_version(version)
         elif version > program.version:  # another writer, between the two reads
