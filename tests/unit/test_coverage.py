@@ -94,8 +94,9 @@ def test_a_repeat_program_without_review_breaks_cov_1(program: Program) -> None:
         program.assess(ADMITTED_ON, earlier_programs_same_referral=["prog-1"]),
         "repeat_program_without_review",
     )
+    # Rev 2 (R1): dated the repeat program's admission, not its referral.
     assert [(f.clause, f.severity, f.occurred_on) for f in findings] == [
-        ("COV-1", "violation", day("2026-02-27"))
+        ("COV-1", "violation", ADMITTED_ON)
     ]
     assert "prog-1" in findings[0].message
 
