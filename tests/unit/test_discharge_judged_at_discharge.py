@@ -62,6 +62,4 @@ def test_a_medical_change_the_day_after_discharge_adds_no_reason(program: Progra
 def test_a_medical_change_on_the_discharge_day_is_a_reason(program: Program) -> None:
     admitted(program).discharged(plus(ADMITTED_ON, 12), "medical_condition_changed")
     program.medical_change(plus(ADMITTED_ON, 12))
-    assert program.assess(plus(ADMITTED_ON, 20)).discharge_reasons == (
-        "medical_condition_changed",
-    )
+    assert program.assess(plus(ADMITTED_ON, 20)).discharge_reasons == ("medical_condition_changed",)
