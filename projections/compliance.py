@@ -156,7 +156,12 @@ def judge(
 
 
 def status_of(record: ProgramRecord) -> str:
-    """The program's status: discharged, admitted or referred."""
+    """The program's status: withdrawn, discharged, admitted or referred.
+
+    `withdrawn` when every referral of the program is retracted (DOMAIN.md R10).
+    """
+    if record.withdrawn:
+        return "withdrawn"
     if record.discharge is not None:
         return "discharged"
     if record.admission is not None:

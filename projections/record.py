@@ -129,6 +129,9 @@ class ProgramRecord:
     # Per date with a session, in date order: derived from `sessions` once
     # per program (see `FiledFacts`), so left out of equality and repr.
     session_days: tuple[SessionDay, ...] = field(repr=False, compare=False)
+    # Every referral of the program is retracted (DOMAIN.md R10): the record
+    # then holds no facts at all, so there are no figures and no findings.
+    withdrawn: bool = False
 
     @property
     def referred_on(self) -> date | None:
@@ -185,6 +188,10 @@ class FiledFacts:
 
     def __init__(self, facts: Sequence[Fact]) -> None:
         kinds = _by_kind(_unretracted(facts))
+        referred = any(isinstance(fact.data, ProgramReferred) for fact in facts)
+        self._withdrawn = referred and not kinds.get(ProgramReferred)
+        if self._withdrawn:
+            kinds = {}
         # In record order: the referral is the first one remaining, not the earliest.
         self._referrals = tuple(_of_kind(kinds, ProgramReferred))
         self._admissions = _ByDate.of(_of_kind(kinds, ProgramAdmitted))
@@ -217,6 +224,7 @@ class FiledFacts:
             medical_changes=self._medical_changes.until(as_of),
             repeat_approvals=self._repeat_approvals.until(as_of),
             session_days=self._session_days[: bisect_right(self._session_dates, as_of)],
+            withdrawn=self._withdrawn,
         )
 
 
