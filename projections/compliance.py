@@ -27,6 +27,7 @@ from projections.record import ProgramRecord, build_record
 from projections.rules.admission import admission_findings
 from projections.rules.attendance import Attendance, attendance, non_compliance_findings
 from projections.rules.coding import billing_days, coding_findings
+from projections.rules.conferences import conference_findings
 from projections.rules.coverage import (
     DayLedger,
     day_ledger,
@@ -143,6 +144,7 @@ def judge(
         *evaluation_content_findings(record, pack),
         *evaluation_timeliness_findings(record, pack),
         *reevaluation_findings(record, pack),
+        *conference_findings(record, pack),
         *documentation_findings(record, pack),
         *provider_findings(record, pack),
         *frequency_findings(record, pack),

@@ -30,6 +30,7 @@ from domain.events import (
     ProgressReEvaluated,
     RepeatProgramApproved,
     SessionLogged,
+    StaffConferenceHeld,
     Strict,
     TardinessRecorded,
 )
@@ -126,6 +127,7 @@ class ProgramRecord:
     reevaluations: tuple[Entry[ProgressReEvaluated], ...]
     medical_changes: tuple[Entry[MedicalConditionChanged], ...]
     repeat_approvals: tuple[Entry[RepeatProgramApproved], ...]
+    conferences: tuple[Entry[StaffConferenceHeld], ...]
     # Per date with a session, in date order: derived from `sessions` once
     # per program (see `FiledFacts`), so left out of equality and repr.
     session_days: tuple[SessionDay, ...] = field(repr=False, compare=False)
@@ -204,6 +206,7 @@ class FiledFacts:
         self._reevaluations = _ByDate.of(_of_kind(kinds, ProgressReEvaluated))
         self._medical_changes = _ByDate.of(_of_kind(kinds, MedicalConditionChanged))
         self._repeat_approvals = _ByDate.of(_of_kind(kinds, RepeatProgramApproved))
+        self._conferences = _ByDate.of(_of_kind(kinds, StaffConferenceHeld))
         self._session_days = _session_days(self._sessions.entries)
         self._session_dates = tuple(day.day for day in self._session_days)
 
@@ -223,6 +226,7 @@ class FiledFacts:
             reevaluations=self._reevaluations.until(as_of),
             medical_changes=self._medical_changes.until(as_of),
             repeat_approvals=self._repeat_approvals.until(as_of),
+            conferences=self._conferences.until(as_of),
             session_days=self._session_days[: bisect_right(self._session_dates, as_of)],
             withdrawn=self._withdrawn,
         )

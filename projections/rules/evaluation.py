@@ -8,21 +8,35 @@ re-evaluated periodically (i), at the pack's interval.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from domain.policy import PolicyPack
-from projections.calendar import nth_working_day_after, working_days_between
+from projections.calendar import nth_working_day_after, overdue_gaps, working_days_between
 from projections.model import Finding, violation, warning
 from projections.record import ProgramRecord
 
 
 def evaluation_content_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
-    """What the initial evaluation leaves out: domains (TS-b), measures (TS-c), goals (TS-d)."""
+    """What the initial evaluation leaves out: a qualified evaluator and the domains
+    (TS-b, DOMAIN.md R6), measures (TS-c), goals (TS-d)."""
     if record.evaluation is None:
         return []
     on = record.evaluation.occurred_on
     body = record.evaluation.body
     findings: list[Finding] = []
+    discipline = body.evaluator.discipline.strip()
+    if discipline not in pack.qualified_evaluator_disciplines:
+        qualified = ", ".join(d.replace("_", " ") for d in pack.qualified_evaluator_disciplines)
+        findings.append(
+            violation(
+                "evaluator_not_qualified",
+                "TS-b",
+                on,
+                f"Initial evaluation of {on} is by a "
+                f"{discipline.replace('_', ' ') or 'evaluator of no stated discipline'}; "
+                f"the policy asks for an evaluation by a {qualified} (TS-b).",
+            )
+        )
     missing = [d for d in pack.required_evaluation_domains if d not in body.domains]
     if missing:
         names = ", ".join(d.replace("_", " ") for d in missing)
@@ -126,19 +140,9 @@ def reevaluation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Findi
     if admitted_on is None:
         return []
     interval = pack.deadlines.reevaluation_interval_days
-    end = record.window_end
-    anchors = sorted(
-        {admitted_on}
-        | {r.occurred_on for r in record.reevaluations if admitted_on <= r.occurred_on <= end}
-    )
+    anchors = [r.occurred_on for r in record.reevaluations]
     findings: list[Finding] = []
-    for anchor, following in zip(anchors, [*anchors[1:], None], strict=True):
-        until = following if following is not None else end
-        if (until - anchor).days <= interval:
-            continue
-        due: date = anchor + timedelta(days=interval + 1)
-        if due > end:
-            continue
+    for anchor, following, due in overdue_gaps(admitted_on, anchors, interval, record.window_end):
         kind = "admission" if anchor == admitted_on else "the last re-evaluation"
         came = f"; the next came on {following}" if following is not None else ""
         findings.append(

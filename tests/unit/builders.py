@@ -27,7 +27,7 @@ def _load_pack() -> PolicyPack:
 
 PACK = _load_pack()
 ALL_DOMAINS = list(PACK.required_evaluation_domains)
-LICENSED = {"name": "Pat Lee", "discipline": "physical_therapy", "license_number": "PT-1234"}
+LICENSED = {"name": "Pat Lee", "discipline": "physical_therapist", "license_number": "PT-1234"}
 UNLICENSED = {"name": "Sam Aide", "discipline": "aide", "license_number": None}
 FULL_CRITERIA = {
     "potential_to_benefit": True,

@@ -185,6 +185,9 @@ def test_a_compliant_program_has_no_findings(program: Program) -> None:
             program.session(plus(ADMITTED_ON, 7 * week + weekday), "6")
     program.reevaluated(plus(ADMITTED_ON, 14))
     program.reevaluated(plus(ADMITTED_ON, 26), goals_met=True)
+    # Rev 2 (R7): routine staff conferencing (TS-j) is part of compliance.
+    program.add("StaffConferenceHeld", plus(ADMITTED_ON, 13), {"attendees": ["PT"]})
+    program.add("StaffConferenceHeld", plus(ADMITTED_ON, 26), {"attendees": ["PT"]})
     program.discharged(plus(ADMITTED_ON, 27), "goals_met")
     program.report(plus(ADMITTED_ON, 30))
     assessment = program.assess(plus(ADMITTED_ON, 40))
