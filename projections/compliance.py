@@ -47,6 +47,7 @@ from projections.rules.report import report_findings
 from projections.rules.selection import selection_findings
 from projections.rules.sessions import (
     documentation_findings,
+    duration_findings,
     frequency_findings,
     provider_findings,
 )
@@ -148,6 +149,7 @@ def judge(
         *documentation_findings(record, pack),
         *provider_findings(record, pack),
         *frequency_findings(record, pack),
+        *duration_findings(record, pack),
         *reimbursement_findings(record, pack, ledger),
         *coding_findings(record, pack, ledger),
         *non_compliance_findings(counts, pack),
