@@ -69,6 +69,16 @@ class InvalidEvent(TrackerError):
         self.errors = errors or [{"loc": [], "msg": detail}]
 
 
+class DayOverTwentyFourHours(InvalidEvent):
+    """A session that would make one date's standing sessions exceed 24 hours.
+
+    A day has 24 hours, so such a session cannot be a fact (DOMAIN.md R3);
+    a day over the policy's 8 hours is recorded and becomes a finding.
+    """
+
+    title = "More than 24 hours in one day"
+
+
 class BatchRejected(TrackerError):
     """Some items of a batch were refused; nothing of the batch was stored."""
 

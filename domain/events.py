@@ -215,7 +215,8 @@ class AbsenceRecorded(Strict):
 
 
 class TardinessRecorded(Strict):
-    minutes_late: int = Field(ge=0, le=1440)
+    # Under a minute late is not late: such an entry cannot be a fact (DOMAIN.md R3).
+    minutes_late: int = Field(ge=1, le=1440)
 
 
 class ProgressReEvaluated(Strict):

@@ -58,11 +58,13 @@ class TypicalFrequency(Frozen):
 
 
 class Deadlines(Frozen):
-    """TS-e, TS-i and the report deadline, in the units their names say."""
+    """TS-e, TS-i, TS-j and the report deadline, in the units their names say."""
 
     evaluation_warning_working_days: int
     evaluation_violation_working_days: int
     reevaluation_interval_days: int
+    # TS-j says only "routine": the pack states the interval it assumes.
+    conference_interval_days: int
     report_deadline_days: int
     holiday_calendar: str = "US"
 
@@ -89,6 +91,8 @@ class PolicyPack(Frozen):
     covered_regions: list[str]
     excluded_regions: list[str]
     required_evaluation_domains: list[str]
+    # TS-b: "Evaluation by a physician, physical or occupational therapist".
+    qualified_evaluator_disciplines: list[str]
     limits: Limits
     typical: TypicalFrequency
     deadlines: Deadlines

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,15 +21,17 @@ from eventsourcing.domain import Aggregate
 
 from domain.errors import (
     AlreadyRetracted,
+    DayOverTwentyFourHours,
     ProgramAlreadyAdmitted,
     ProgramAlreadyDischarged,
     ProgramAlreadyReferred,
     RetractionTargetNotFound,
 )
-from domain.events import EVENT_MODELS
+from domain.events import EVENT_MODELS, SessionLogged
 from domain.facts import Fact
 
 GENESIS_HASH = "0" * 64
+HOURS_IN_A_DAY = 24  # a calendar fact, not a policy number
 SINGLETONS = {
     "ProgramReferred": ProgramAlreadyReferred,
     "ProgramAdmitted": ProgramAlreadyAdmitted,
@@ -175,7 +178,7 @@ class Program(Aggregate):
         recorded_at: datetime,
     ) -> None:
         """Append a fact, refusing only what cannot be a fact (DOMAIN.md, principle 1)."""
-        self.check(event_type, data)
+        self.check(event_type, data, occurred_on)
         version = self.version + 1
         digest = event_hash(
             self.id,
@@ -198,8 +201,10 @@ class Program(Aggregate):
             hash=digest,
         )
 
-    def check(self, event_type: str, data: dict[str, Any]) -> None:
+    def check(self, event_type: str, data: dict[str, Any], occurred_on: date | None = None) -> None:
         """Raise the domain error for an event this program cannot take."""
+        if event_type == "SessionLogged" and occurred_on is not None:
+            self._check_day_hours(occurred_on, Decimal(str(data["hours"])))
         refusal = SINGLETONS.get(event_type)
         if refusal is not None and event_type in self.active.values():
             existing = next(k for k, v in self.active.items() if v == event_type)
@@ -221,6 +226,27 @@ class Program(Aggregate):
                 raise RetractionTargetNotFound(
                     f"Program {self.id} has no event {target} to retract."
                 )
+
+    def _check_day_hours(self, on: date, hours: Decimal) -> None:
+        # DOMAIN.md R3: a date has 24 hours; the standing (not retracted)
+        # sessions of one date cannot add up to more.
+        recorded = sum(
+            (
+                fact.data.hours
+                for fact in self.trail
+                if isinstance(fact.data, SessionLogged)
+                and fact.occurred_on == on
+                and fact.event_id in self.active
+            ),
+            Decimal(0),
+        )
+        if recorded + hours > HOURS_IN_A_DAY:
+            raise DayOverTwentyFourHours(
+                f"Sessions of {format(recorded.normalize(), 'f')} hours are already recorded "
+                f"on {on}; {format(hours.normalize(), 'f')} more would make more than "
+                f"{HOURS_IN_A_DAY} hours in one day. Retract the wrong session first.",
+                [{"loc": ["body", "data", "hours"], "msg": f"{on} already has {recorded} hours"}],
+            )
 
     def fork(self) -> Program:
         """A copy to run commands on: its own trail and sets, no pending events."""

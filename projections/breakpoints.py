@@ -15,6 +15,8 @@ a program once per date here instead of once per calendar day:
   working day for 5 and 7), counted from admission and from the evaluation;
 - TS-i: each anchor (admission, re-evaluation) + interval + 1, when a
   re-evaluation becomes overdue;
+- TS-j: each anchor (admission, staff conference) + conference interval + 1,
+  when a staff conference becomes overdue;
 - REP: discharge + report deadline + 1, when a missing report becomes late.
 
 Dates come from every fact, retracted or not, and every candidate anchor: a
@@ -32,6 +34,7 @@ from domain.events import (
     ProgramAdmitted,
     ProgramDischarged,
     ProgressReEvaluated,
+    StaffConferenceHeld,
 )
 from domain.facts import Fact
 from domain.policy import PolicyPack
@@ -86,6 +89,7 @@ def breakpoints(facts: Sequence[Fact], pack: PolicyPack) -> tuple[date, ...]:
     """
     deadlines = pack.deadlines
     interval = deadlines.reevaluation_interval_days
+    conference = deadlines.conference_interval_days
     found: set[date] = {fact.occurred_on for fact in facts}
     for fact in facts:
         data = fact.data
@@ -93,12 +97,14 @@ def breakpoints(facts: Sequence[Fact], pack: PolicyPack) -> tuple[date, ...]:
         if isinstance(data, ProgramAdmitted):
             found |= week_breakpoints(on, pack)
             found |= working_day_breakpoints(on, pack)
-            found |= _safe([_plus(on, interval + 1)])
+            found |= _safe([_plus(on, interval + 1), _plus(on, conference + 1)])
         elif isinstance(data, InitialEvaluationDocumented):
             found |= working_day_breakpoints(on, pack)
             found |= _safe([data.documented_on])
         elif isinstance(data, ProgressReEvaluated):
             found |= _safe([_plus(on, interval + 1)])
+        elif isinstance(data, StaffConferenceHeld):
+            found |= _safe([_plus(on, conference + 1)])
         elif isinstance(data, ProgramDischarged):
             found |= _safe([_plus(on, deadlines.report_deadline_days + 1)])
     return tuple(sorted(found))

@@ -72,3 +72,24 @@ def nth_working_day_after(start: date, n: int, calendar: str) -> date:
         if is_working_day(day, calendar):
             found += 1
     return day
+
+
+def overdue_gaps(
+    start: date, anchors: list[date], interval: int, end: date
+) -> list[tuple[date, date | None, date]]:
+    """Where a thing expected every `interval` days (TS-i, TS-j) was overdue.
+
+    The clock starts at `start` and restarts at each anchor (a re-evaluation,
+    a conference) from `start` to `end`; a gap longer than `interval` days
+    gives `(anchor, next anchor or None, first day past the interval)`, the
+    last dated at most `end`. Each gap is settled by the anchors up to its
+    due day, so an anchor that comes late leaves it (DOMAIN.md R1).
+    """
+    points = sorted({start} | {a for a in anchors if start <= a <= end})
+    gaps: list[tuple[date, date | None, date]] = []
+    for anchor, following in zip(points, [*points[1:], None], strict=True):
+        until = following if following is not None else end
+        due = anchor + timedelta(days=interval + 1)
+        if (until - anchor).days > interval and due <= end:
+            gaps.append((anchor, following, due))
+    return gaps

@@ -27,6 +27,7 @@ from projections.record import ProgramRecord, build_record
 from projections.rules.admission import admission_findings
 from projections.rules.attendance import Attendance, attendance, non_compliance_findings
 from projections.rules.coding import billing_days, coding_findings
+from projections.rules.conferences import conference_findings
 from projections.rules.coverage import (
     DayLedger,
     day_ledger,
@@ -46,6 +47,7 @@ from projections.rules.report import report_findings
 from projections.rules.selection import selection_findings
 from projections.rules.sessions import (
     documentation_findings,
+    duration_findings,
     frequency_findings,
     provider_findings,
 )
@@ -143,9 +145,11 @@ def judge(
         *evaluation_content_findings(record, pack),
         *evaluation_timeliness_findings(record, pack),
         *reevaluation_findings(record, pack),
+        *conference_findings(record, pack),
         *documentation_findings(record, pack),
         *provider_findings(record, pack),
         *frequency_findings(record, pack),
+        *duration_findings(record, pack),
         *reimbursement_findings(record, pack, ledger),
         *coding_findings(record, pack, ledger),
         *non_compliance_findings(counts, pack),
@@ -156,7 +160,12 @@ def judge(
 
 
 def status_of(record: ProgramRecord) -> str:
-    """The program's status: discharged, admitted or referred."""
+    """The program's status: withdrawn, discharged, admitted or referred.
+
+    `withdrawn` when every referral of the program is retracted (DOMAIN.md R10).
+    """
+    if record.withdrawn:
+        return "withdrawn"
     if record.discharge is not None:
         return "discharged"
     if record.admission is not None:

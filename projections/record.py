@@ -30,6 +30,7 @@ from domain.events import (
     ProgressReEvaluated,
     RepeatProgramApproved,
     SessionLogged,
+    StaffConferenceHeld,
     Strict,
     TardinessRecorded,
 )
@@ -126,9 +127,13 @@ class ProgramRecord:
     reevaluations: tuple[Entry[ProgressReEvaluated], ...]
     medical_changes: tuple[Entry[MedicalConditionChanged], ...]
     repeat_approvals: tuple[Entry[RepeatProgramApproved], ...]
+    conferences: tuple[Entry[StaffConferenceHeld], ...]
     # Per date with a session, in date order: derived from `sessions` once
     # per program (see `FiledFacts`), so left out of equality and repr.
     session_days: tuple[SessionDay, ...] = field(repr=False, compare=False)
+    # Every referral of the program is retracted (DOMAIN.md R10): the record
+    # then holds no facts at all, so there are no figures and no findings.
+    withdrawn: bool = False
 
     @property
     def referred_on(self) -> date | None:
@@ -185,6 +190,10 @@ class FiledFacts:
 
     def __init__(self, facts: Sequence[Fact]) -> None:
         kinds = _by_kind(_unretracted(facts))
+        referred = any(isinstance(fact.data, ProgramReferred) for fact in facts)
+        self._withdrawn = referred and not kinds.get(ProgramReferred)
+        if self._withdrawn:
+            kinds = {}
         # In record order: the referral is the first one remaining, not the earliest.
         self._referrals = tuple(_of_kind(kinds, ProgramReferred))
         self._admissions = _ByDate.of(_of_kind(kinds, ProgramAdmitted))
@@ -197,6 +206,7 @@ class FiledFacts:
         self._reevaluations = _ByDate.of(_of_kind(kinds, ProgressReEvaluated))
         self._medical_changes = _ByDate.of(_of_kind(kinds, MedicalConditionChanged))
         self._repeat_approvals = _ByDate.of(_of_kind(kinds, RepeatProgramApproved))
+        self._conferences = _ByDate.of(_of_kind(kinds, StaffConferenceHeld))
         self._session_days = _session_days(self._sessions.entries)
         self._session_dates = tuple(day.day for day in self._session_days)
 
@@ -216,7 +226,9 @@ class FiledFacts:
             reevaluations=self._reevaluations.until(as_of),
             medical_changes=self._medical_changes.until(as_of),
             repeat_approvals=self._repeat_approvals.until(as_of),
+            conferences=self._conferences.until(as_of),
             session_days=self._session_days[: bisect_right(self._session_dates, as_of)],
+            withdrawn=self._withdrawn,
         )
 
 

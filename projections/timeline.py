@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from uuid import UUID
 
-from domain.events import EntryRetracted
+from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.breakpoints import breakpoints
@@ -165,14 +165,18 @@ def changed_from(new: Fact, earlier: Sequence[Fact]) -> date | None:
     recorded before it; None when it may change any date.
 
     A fact counts from its `occurred_on`; a retraction changes what its target
-    said, so from the target's `occurred_on`.
+    said, so from the target's `occurred_on`. A referral, or the retraction of
+    one, may change every date: whether any referral stands decides whether
+    the program is `withdrawn`, whatever the business date (DOMAIN.md R10).
     """
+    if isinstance(new.data, ProgramReferred):
+        return None
     if not isinstance(new.data, EntryRetracted):
         return new.occurred_on
     target = _same_id(str(new.data.target_event_id))
     for fact in earlier:
         if _same_id(fact.event_id) == target:
-            return fact.occurred_on
+            return None if isinstance(fact.data, ProgramReferred) else fact.occurred_on
     return None
 
 

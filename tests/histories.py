@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Body = dict[str, Any]
 LATEST = date(2026, 10, 1)  # no generated date is after this (today is later)
-LICENSED = {"name": "Pat Lee", "discipline": "physical_therapy", "license_number": "PT-1"}
+LICENSED = {"name": "Pat Lee", "discipline": "physical_therapist", "license_number": "PT-1"}
 UNLICENSED = {"name": "Sam Aide", "discipline": "aide", "license_number": None}
 CRITERIA = (
     "potential_to_benefit",

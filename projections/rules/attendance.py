@@ -3,7 +3,8 @@
 Policy 481, discharge criterion 5: "The client is allowed no more than 3
 unexcused absences; 5 days of tardiness are equivalent to 1 absence." Both
 numbers come from the pack. Counts are of distinct dates: two tardiness
-entries on one day are one tardy day.
+entries on one day are one tardy day. Only dates from admission to
+discharge count (DOMAIN.md R2).
 """
 
 from __future__ import annotations
@@ -70,11 +71,18 @@ class Attendance:
 
 
 def attendance(record: ProgramRecord, pack: PolicyPack) -> Attendance:
-    """Count unexcused absences, excused absences and tardy days, by distinct date."""
+    """Count unexcused absences, excused absences and tardy days, by distinct date.
+
+    Only dates inside the program count (DOMAIN.md R2): an absence before
+    admission or after discharge stays in the trail and counts for nothing.
+    """
+    absences = [a for a in record.absences if record.in_program(a.occurred_on)]
     return Attendance(
-        unexcused_dates=frozenset(a.occurred_on for a in record.absences if not a.body.excused),
-        excused_dates=frozenset(a.occurred_on for a in record.absences if a.body.excused),
-        tardy_dates=frozenset(t.occurred_on for t in record.tardies),
+        unexcused_dates=frozenset(a.occurred_on for a in absences if not a.body.excused),
+        excused_dates=frozenset(a.occurred_on for a in absences if a.body.excused),
+        tardy_dates=frozenset(
+            t.occurred_on for t in record.tardies if record.in_program(t.occurred_on)
+        ),
         tardy_days_per_absence=pack.limits.tardy_days_per_absence,
         max_unexcused_absences=pack.limits.max_unexcused_absences,
     )

@@ -124,10 +124,17 @@ def _outside(record: ProgramRecord, day: date) -> str:
 def repeat_program_findings(
     record: ProgramRecord, earlier_programs_same_referral: Sequence[str]
 ) -> list[Finding]:
-    """A second program on one physician referral without an individual review (COV-1)."""
-    if record.referral is None or not earlier_programs_same_referral:
+    """A second program on one physician referral without an individual review (COV-1).
+
+    Dated the repeat program's admission (DOMAIN.md R1): a review approved
+    on or before that day clears it; one approved later leaves it.
+    """
+    if record.referral is None or record.admission is None:
         return []
-    if record.repeat_approvals:
+    if not earlier_programs_same_referral:
+        return []
+    admitted_on = record.admission.occurred_on
+    if any(approval.occurred_on <= admitted_on for approval in record.repeat_approvals):
         return []
     referral_id = record.referral.body.referral.physician_referral_id or "(none)"
     others = ", ".join(sorted(earlier_programs_same_referral))
@@ -135,9 +142,10 @@ def repeat_program_findings(
         violation(
             "repeat_program_without_review",
             "COV-1",
-            record.referral.occurred_on,
+            admitted_on,
             f"Physician referral {referral_id} already had a program ({others}); a repeat "
-            "program needs an individual review, and none is recorded (COV-1).",
+            f"program needs an individual review by its admission on {admitted_on}, and "
+            "none is recorded (COV-1).",
         )
     ]
 

@@ -2,8 +2,9 @@
 
 Policy 481, "Discharge Criteria": goals met (1), return-to-work readiness
 (2), plateau / maximum medical improvement (3), change in medical condition
-(4), non-compliance (5). `coverage_exhausted` is COV-2's end: D is past the
-last day of the last covered week.
+(4), non-compliance (5). `coverage_exhausted` is COV-2's end: D (or, once
+discharged, the discharge date: DOMAIN.md R9) is past the last day of the
+last covered week.
 """
 
 from __future__ import annotations
@@ -40,15 +41,23 @@ def _says(reevaluation: Entry[ProgressReEvaluated] | None, reason: str) -> bool:
 def discharge_reasons(
     record: ProgramRecord, pack: PolicyPack, counts: Attendance
 ) -> tuple[str, ...]:
-    """Why the client may be discharged as of D, in DIS order, then coverage_exhausted."""
-    latest = record.reevaluations[-1] if record.reevaluations else None
+    """Why the client may be discharged, in DIS order, then coverage_exhausted.
+
+    Judged as of D while the program runs; once discharged, as of the
+    discharge date whatever D (DOMAIN.md R9): the reasons explain the
+    discharge, so a program discharged in week 3 never shows coverage
+    exhausted, and nothing recorded after the discharge adds a reason.
+    """
+    judged_on = record.window_end
+    before = [r for r in record.reevaluations if r.occurred_on <= judged_on]
+    latest = before[-1] if before else None
     reasons = [reason for reason in REEVALUATION_REASONS if _says(latest, reason)]
-    if record.medical_changes:
+    if any(change.occurred_on <= judged_on for change in record.medical_changes):
         reasons.append("medical_condition_changed")
-    if counts.non_compliant:
+    if counts.up_to(judged_on).non_compliant:
         reasons.append("non_compliance")
     start = record.admitted_on
-    if start is not None and record.as_of > week_last_day(start, pack.limits.max_weeks):
+    if start is not None and judged_on > week_last_day(start, pack.limits.max_weeks):
         reasons.append("coverage_exhausted")
     return tuple(reasons)
 

@@ -2,11 +2,13 @@
 
 Policy 481, "Referral Criteria": a compensable injury appropriately reported
 (REF-1); a recommendation by a physician, case manager, court order or other
-appropriate party (REF-2); a physician's prescription (REF-3).
+appropriate party (REF-2); a physician's prescription (REF-3), which must
+name its prescriber and its date (DOMAIN.md R4).
 """
 
 from __future__ import annotations
 
+from domain.events import Prescription
 from domain.policy import PolicyPack
 from projections.model import Finding, violation
 from projections.record import ProgramRecord
@@ -41,13 +43,33 @@ def referral_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
                 f"(source: {body.referral.source.replace('_', ' ')}) (REF-2).",
             )
         )
-    if body.referral.prescription is None:
+    lacking = _prescription_lacks(body.referral.prescription)
+    if lacking is not None:
         findings.append(
             violation(
                 CODE,
                 "REF-3",
                 on,
-                f"Referral of {on} has no physician's prescription (REF-3).",
+                f"Referral of {on} has no physician's prescription{lacking} (REF-3).",
             )
         )
     return findings
+
+
+def _prescription_lacks(prescription: Prescription | None) -> str | None:
+    """What the prescription lacks, in words; None when it meets REF-3.
+
+    DOMAIN.md R4: a prescription counts only when it names its prescriber
+    and its date; a blank or missing one is recorded, and flagged like none.
+    """
+    if prescription is None:
+        return ""
+    missing = [
+        words
+        for words, absent in (
+            ("prescriber", not prescription.prescriber.strip()),
+            ("date", prescription.prescribed_on is None),
+        )
+        if absent
+    ]
+    return f" naming its {' and its '.join(missing)}" if missing else None

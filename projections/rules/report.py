@@ -45,11 +45,18 @@ def _missing(report: DischargeReportFiled) -> set[str]:
 
 
 def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
-    """Empty sections of the filed report, or every section once the deadline passes unfiled."""
-    if record.report is not None:
-        on = record.report.occurred_on
-        missing = _missing(record.report.body)
-        return [
+    """Empty sections of the filed report, and every section once the deadline passed unfiled.
+
+    The deadline is judged on the day after it (DOMAIN.md R1): a report
+    filed later still leaves the missed deadline, and its message says when
+    the report came.
+    """
+    findings: list[Finding] = []
+    report = record.report
+    if report is not None:
+        on = report.occurred_on
+        missing = _missing(report.body)
+        findings.extend(
             violation(
                 "report_incomplete",
                 clause,
@@ -58,22 +65,24 @@ def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
             )
             for clause, words in SECTIONS
             if clause in missing
-        ]
+        )
     if record.discharge is None:
-        return []
+        return findings
     deadline_days = pack.deadlines.report_deadline_days
     deadline = record.discharge.occurred_on + timedelta(days=deadline_days)
-    if record.as_of <= deadline:
-        return []
     overdue_on = deadline + timedelta(days=1)
-    return [
+    if record.as_of < overdue_on or (report is not None and report.occurred_on <= deadline):
+        return findings
+    came = f" (it was filed on {report.occurred_on})" if report is not None else ""
+    findings.extend(
         violation(
             "report_incomplete",
             clause,
             overdue_on,
             f"No discharge report filed within {deadline_days} days of discharge on "
-            f"{record.discharge.occurred_on} (due by {deadline}): the section on {words} "
-            f"is missing ({clause}).",
+            f"{record.discharge.occurred_on} (due by {deadline}){came}: the section on "
+            f"{words} was missing ({clause}).",
         )
         for clause, words in SECTIONS
-    ]
+    )
+    return findings

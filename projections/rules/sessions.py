@@ -109,5 +109,36 @@ def frequency_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]
     return findings
 
 
+# Discharge reasons that end a program early for cause (DIS-4, DIS-5):
+# a short program then says nothing about its typical duration.
+EARLY_END_REASONS = ("medical_condition_changed", "non_compliance")
+
+
+def duration_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """A discharge before the end of the typical minimum of weeks (TS-k, DOMAIN.md R8).
+
+    Not for a discharge on a change in medical condition (DIS-4) or
+    non-compliance (DIS-5); dated the discharge.
+    """
+    start, discharge = record.admitted_on, record.discharge
+    if start is None or discharge is None or discharge.body.reason in EARLY_END_REASONS:
+        return []
+    typical = pack.typical
+    last = week_last_day(start, typical.min_weeks)
+    on = discharge.occurred_on
+    if on >= last:
+        return []
+    return [
+        warning(
+            "below_typical_frequency",
+            "TS-k",
+            on,
+            f"Discharged on {on}, before the end of program week {typical.min_weeks} "
+            f"({last}); typical duration is {typical.min_weeks} to {typical.max_weeks} "
+            "weeks (TS-k).",
+        )
+    ]
+
+
 def _by(name: str) -> str:
     return f" by {name.strip()}" if name.strip() else ""

@@ -629,14 +629,22 @@ def test_a_second_program_on_one_physician_referral_is_flagged_when_recorded(
     first, second, third = uuid4(), uuid4(), uuid4()
     first_receipts = send_all(tracker, first, opened(referral_id="PR-SHARED"))
     # In one batch: a program on the shared referral (the first one is stored,
-    # so it is flagged) and one on a referral nobody else has.
+    # so it is flagged once admitted: rev 2 R1 dates COV-1 on the repeat's
+    # admission) and one on a referral nobody else has.
     receipts = send_batch(
-        tracker, [(second, referred(referral_id="PR-SHARED")), (third, referred())]
+        tracker,
+        [
+            (second, referred(referral_id="PR-SHARED")),
+            (second, admitted()),
+            (third, referred()),
+            (third, admitted()),
+        ],
     )
 
     assert all(cov1_codes(r) == [] for r in first_receipts)
-    assert cov1_codes(receipts[0]) == ["repeat_program_without_review"]
-    assert cov1_codes(receipts[1]) == []
+    assert cov1_codes(receipts[0]) == []
+    assert cov1_codes(receipts[1]) == ["repeat_program_without_review"]
+    assert cov1_codes(receipts[3]) == []
     assert not [f for f in tracker.view(first).assess(DAY2).findings if f.clause == "COV-1"]
     assert [f.code for f in tracker.view(second).assess(DAY2).findings if f.clause == "COV-1"] == [
         "repeat_program_without_review"

@@ -30,7 +30,9 @@ from hypothesis.stateful import (
 from api.bootstrap import build_tracker
 from domain.errors import (
     AlreadyRetracted,
+    DayOverTwentyFourHours,
     EventIdConflict,
+    InvalidEvent,
     ProgramAlreadyAdmitted,
     ProgramAlreadyDischarged,
     ProgramAlreadyReferred,
@@ -75,11 +77,25 @@ def on(body: Body) -> date:
 
 def expected_figures(standing: list[Body], as_of: date) -> dict[str, Any]:
     """The figures counted by hand from the events that still stand."""
+    if not any(b["type"] == "ProgramReferred" for b in standing):
+        # Rev 2 (R10): every referral retracted: withdrawn, with no figures.
+        return {
+            "days_attended": 0,
+            "total_hours": Decimal(0),
+            "unexcused_absences": 0,
+            "tardy_days": 0,
+            "absence_equivalents": 0,
+            "status": "withdrawn",
+        }
     live = [b for b in standing if on(b) <= as_of]
     of = lambda kind: [b for b in live if b["type"] == kind]  # noqa: E731
     sessions = of("SessionLogged")
-    unexcused = {on(b) for b in of("AbsenceRecorded") if not b["data"]["excused"]}
-    tardy = {on(b) for b in of("TardinessRecorded")}
+    # Rev 2 (R2): absences and tardiness count from admission to discharge only.
+    first = min((on(b) for b in of("ProgramAdmitted")), default=None)
+    last = min((on(b) for b in of("ProgramDischarged")), default=as_of)
+    inside = lambda b: first is not None and first <= on(b) <= last  # noqa: E731
+    unexcused = {on(b) for b in of("AbsenceRecorded") if not b["data"]["excused"] and inside(b)}
+    tardy = {on(b) for b in of("TardinessRecorded") if inside(b)}
     if of("ProgramDischarged"):
         status = "discharged"
     elif of("ProgramAdmitted"):
@@ -164,14 +180,25 @@ class TrackerMachine(RuleBasedStateMachine):
 
     @rule(day=DAYS, hours=HOURS, licensed=st.booleans(), documented=st.booleans())
     def log_session(self, day: date, hours: Decimal, licensed: bool, documented: bool) -> None:
-        self.accept(
-            session(
-                day,
-                float(hours),
-                provider=LICENSED if licensed else UNLICENSED,
-                documented=documented,
-            )
+        body = session(
+            day,
+            float(hours),
+            provider=LICENSED if licensed else UNLICENSED,
+            documented=documented,
         )
+        recorded = sum(
+            (
+                Decimal(str(b["data"]["hours"]))
+                for b in self.standing.values()
+                if b["type"] == "SessionLogged" and on(b) == day
+            ),
+            Decimal(0),
+        )
+        # Rev 2 (R3): no date holds more than 24 hours of standing sessions.
+        if recorded + hours > 24:
+            self.refuse(body, DayOverTwentyFourHours)
+        else:
+            self.accept(body)
 
     @rule(day=DAYS, excused=st.booleans())
     def record_absence(self, day: date, excused: bool) -> None:
@@ -183,7 +210,10 @@ class TrackerMachine(RuleBasedStateMachine):
     def record_tardiness(self, days: list[date], minutes: int) -> None:
         # Several at once, so that runs reach the 5 tardy days that make an absence.
         for day in days:
-            self.accept(tardiness(day, minutes))
+            if minutes < 1:  # Rev 2 (R3): not late is no tardiness
+                self.refuse(tardiness(day, minutes), InvalidEvent)
+            else:
+                self.accept(tardiness(day, minutes))
 
     @rule(day=DAYS, reason=REASONS)
     def discharge(self, day: date, reason: str) -> None:
@@ -266,11 +296,14 @@ TestTrackerAgainstItsModel = TrackerMachine.TestCase
 
 # ---- replay and resend ----
 
+# Rev 2 (R3): ten sessions of at most 2.4 hours never pass 24 hours on a date,
+# and tardiness is at least a minute.
+ENTRY_HOURS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("2.4"), places=2)
 ENTRIES = st.lists(
     st.one_of(
-        st.builds(lambda d, h: session(d, float(h)), DAYS, HOURS),
+        st.builds(lambda d, h: session(d, float(h)), DAYS, ENTRY_HOURS),
         st.builds(lambda d, x: absence(d, excused=x), DAYS, st.booleans()),
-        st.builds(tardiness, DAYS, st.integers(min_value=0, max_value=90)),
+        st.builds(tardiness, DAYS, st.integers(min_value=1, max_value=90)),
     ),
     min_size=1,
     max_size=10,

@@ -27,7 +27,7 @@ def _load_pack() -> PolicyPack:
 
 PACK = _load_pack()
 ALL_DOMAINS = list(PACK.required_evaluation_domains)
-LICENSED = {"name": "Pat Lee", "discipline": "physical_therapy", "license_number": "PT-1234"}
+LICENSED = {"name": "Pat Lee", "discipline": "physical_therapist", "license_number": "PT-1234"}
 UNLICENSED = {"name": "Sam Aide", "discipline": "aide", "license_number": None}
 FULL_CRITERIA = {
     "potential_to_benefit": True,
@@ -110,7 +110,7 @@ class Program:
                     "referred_by": referred_by,
                     "physician_referral_id": physician_referral_id,
                     "prescription": (
-                        {"prescriber": referred_by, "prescribed_on": on.isoformat()}
+                        {"prescriber": "Dr. Ada Ray", "prescribed_on": on.isoformat()}
                         if prescription
                         else None
                     ),

@@ -93,3 +93,71 @@ def test_non_compliance_is_dated_when_the_limit_was_first_passed_not_as_of(
         program.absence(plus(ADMITTED_ON, offset))
     findings = found(program.assess(AS_OF), "non_compliance")
     assert [f.occurred_on for f in findings] == [plus(ADMITTED_ON, 4)]
+
+
+# R2: attendance counts inside the program only (admission to discharge).
+
+
+def test_fourth_unexcused_absence_before_admission_counts_for_nothing(program: Program) -> None:
+    admitted(program)
+    for d in weekdays(day("2026-03-03"), 3):
+        program.absence(d)
+    program.absence(plus(ADMITTED_ON, -1))
+    assessment = program.assess(AS_OF)
+    assert assessment.unexcused_absences == 3
+    assert assessment.absence_equivalents == 3
+    assert found(assessment, "non_compliance") == []
+    assert "non_compliance" not in assessment.discharge_reasons
+
+
+def test_an_absence_on_the_admission_day_counts(program: Program) -> None:
+    admitted(program)
+    for d in weekdays(day("2026-03-03"), 3):
+        program.absence(d)
+    program.absence(ADMITTED_ON)
+    assert [f.occurred_on for f in found(program.assess(AS_OF), "non_compliance")] == [
+        day("2026-03-05")
+    ]
+
+
+def test_fourth_unexcused_absence_the_day_after_discharge_counts_for_nothing(
+    program: Program,
+) -> None:
+    admitted(program)
+    discharged_on = day("2026-03-20")
+    program.discharged(discharged_on, "plateau")
+    for d in weekdays(day("2026-03-03"), 3):
+        program.absence(d)
+    program.absence(plus(discharged_on, 1))
+    assessment = program.assess(AS_OF)
+    assert assessment.unexcused_absences == 3
+    assert found(assessment, "non_compliance") == []
+
+
+def test_fourth_unexcused_absence_on_the_discharge_day_counts(program: Program) -> None:
+    admitted(program)
+    discharged_on = day("2026-03-20")
+    program.discharged(discharged_on, "non_compliance")
+    for d in weekdays(day("2026-03-03"), 3):
+        program.absence(d)
+    program.absence(discharged_on)
+    assessment = program.assess(AS_OF)
+    assert assessment.unexcused_absences == 4
+    assert [f.occurred_on for f in found(assessment, "non_compliance")] == [discharged_on]
+
+
+def test_tardiness_before_admission_is_no_tardy_day(program: Program) -> None:
+    admitted(program)
+    program.tardy(plus(ADMITTED_ON, -2))
+    program.tardy(ADMITTED_ON)
+    assert program.assess(AS_OF).tardy_days == 1
+
+
+def test_absences_without_an_admission_count_for_nothing(program: Program) -> None:
+    program.referred(day("2026-02-27"))
+    for d in weekdays(day("2026-03-03"), 5):
+        program.absence(d)
+    program.tardy(day("2026-03-03"))
+    assessment = program.assess(AS_OF)
+    assert (assessment.unexcused_absences, assessment.tardy_days) == (0, 0)
+    assert found(assessment, "non_compliance") == []

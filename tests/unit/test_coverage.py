@@ -94,8 +94,9 @@ def test_a_repeat_program_without_review_breaks_cov_1(program: Program) -> None:
         program.assess(ADMITTED_ON, earlier_programs_same_referral=["prog-1"]),
         "repeat_program_without_review",
     )
+    # Rev 2 (R1): dated the repeat program's admission, not its referral.
     assert [(f.clause, f.severity, f.occurred_on) for f in findings] == [
-        ("COV-1", "violation", day("2026-02-27"))
+        ("COV-1", "violation", ADMITTED_ON)
     ]
     assert "prog-1" in findings[0].message
 
@@ -184,6 +185,9 @@ def test_a_compliant_program_has_no_findings(program: Program) -> None:
             program.session(plus(ADMITTED_ON, 7 * week + weekday), "6")
     program.reevaluated(plus(ADMITTED_ON, 14))
     program.reevaluated(plus(ADMITTED_ON, 26), goals_met=True)
+    # Rev 2 (R7): routine staff conferencing (TS-j) is part of compliance.
+    program.add("StaffConferenceHeld", plus(ADMITTED_ON, 13), {"attendees": ["PT"]})
+    program.add("StaffConferenceHeld", plus(ADMITTED_ON, 26), {"attendees": ["PT"]})
     program.discharged(plus(ADMITTED_ON, 27), "goals_met")
     program.report(plus(ADMITTED_ON, 30))
     assessment = program.assess(plus(ADMITTED_ON, 40))

@@ -93,12 +93,16 @@ def test_documentation_on_the_seventh_working_day_is_still_only_a_warning(
     assert [f.severity for f in late(program, day("2026-03-31"))] == ["warning"]
 
 
-def test_documentation_on_the_eighth_working_day_is_one_violation_dated_that_day(
+def test_documentation_on_the_eighth_working_day_is_a_warning_and_a_violation_each_dated(
     program: Program,
 ) -> None:
+    # Rev 2 (R1): the warning of the 6th working day stays beside the violation.
     admitted(program).evaluated(ADMITTED_ON, documented_on=day("2026-03-16"))
     findings = late(program, day("2026-03-31"))
-    assert [(f.severity, f.occurred_on) for f in findings] == [("violation", day("2026-03-12"))]
+    assert [(f.severity, f.occurred_on) for f in findings] == [
+        ("warning", day("2026-03-10")),
+        ("violation", day("2026-03-12")),
+    ]
 
 
 def test_thanksgiving_inside_the_window_is_not_counted(program: Program) -> None:
@@ -133,7 +137,8 @@ def test_past_seven_working_days_around_independence_day_is_a_violation(
         day("2026-06-26"), documented_on=day("2026-07-09")
     )
     assert [(f.severity, f.occurred_on) for f in late(program, day("2026-07-31"))] == [
-        ("violation", day("2026-07-09"))
+        ("warning", day("2026-07-07")),
+        ("violation", day("2026-07-09")),
     ]
 
 
@@ -146,7 +151,8 @@ def test_undocumented_evaluation_is_late_once_as_of_passes_five_working_days(
         ("warning", day("2026-03-10"))
     ]
     assert [(f.severity, f.occurred_on) for f in late(program, day("2026-03-20"))] == [
-        ("violation", day("2026-03-12"))
+        ("warning", day("2026-03-10")),
+        ("violation", day("2026-03-12")),
     ]
 
 
@@ -162,8 +168,11 @@ def test_without_any_evaluation_the_clock_runs_from_admission(program: Program) 
     admitted(program)
     assert late(program, day("2026-03-09")) == []
     findings = late(program, day("2026-03-12"))
-    assert [(f.severity, f.occurred_on) for f in findings] == [("violation", day("2026-03-12"))]
-    assert "admission" in findings[0].message
+    assert [(f.severity, f.occurred_on) for f in findings] == [
+        ("warning", day("2026-03-10")),
+        ("violation", day("2026-03-12")),
+    ]
+    assert "admission" in findings[1].message
 
 
 def test_without_admission_or_evaluation_no_clock_runs(program: Program) -> None:

@@ -149,7 +149,9 @@ def test_absence_equivalents_add_tardy_sets_and_non_compliance_follows_them(
     generated: Generated,
 ) -> None:
     assessment = generated.assess()
-    counted = [f for f in generated.program.facts if f.occurred_on <= generated.as_of]
+    # Rev 2 (R2): only dates from admission to discharge (and as_of) count.
+    last = min(generated.as_of, generated.discharged_on or generated.as_of)
+    counted = [f for f in generated.program.facts if generated.admitted_on <= f.occurred_on <= last]
     tardy_dates = {f.occurred_on for f in counted if f.type == "TardinessRecorded"}
     unexcused_dates = {
         f.occurred_on

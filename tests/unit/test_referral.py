@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.policy import PolicyCatalog
 
 from .builders import Program, clauses, day, found
@@ -43,13 +45,55 @@ def test_each_missing_referral_criterion_is_its_own_finding(program: Program) ->
     ]
 
 
-def test_a_program_with_no_referral_left_is_referred_with_no_figures(program: Program) -> None:
+def test_a_program_with_no_referral_left_is_withdrawn_with_no_figures(program: Program) -> None:
+    # Rev 2 (R10): status `withdrawn`, no longer `referred`.
     referral = program.referred(REFERRED_ON, prescription=False)
     program.retract(referral, REFERRED_ON)
     assessment = program.assess(REFERRED_ON)
-    assert assessment.status == "referred"
+    assert assessment.status == "withdrawn"
     assert assessment.findings == ()
     assert assessment.total_hours == 0
+
+
+def test_a_program_whose_every_referral_is_retracted_has_no_figures_and_no_findings(
+    program: Program,
+) -> None:
+    first = program.referred(REFERRED_ON, prescription=False)
+    program.retract(first, REFERRED_ON)
+    second = program.referred(REFERRED_ON, compensable=False)
+    program.admitted(REFERRED_ON, informed_consent=False)
+    program.session(REFERRED_ON, "10")
+    program.absence(REFERRED_ON)
+    program.discharged(REFERRED_ON, "plateau")
+    assert program.assess(REFERRED_ON).status == "discharged"
+    program.retract(second, REFERRED_ON)
+    assessment = program.assess(REFERRED_ON + timedelta(days=400))
+    assert assessment.status == "withdrawn"
+    assert assessment.findings == ()
+    assert assessment.billing == ()
+    figures = assessment.figures()
+    assert (figures["admitted_on"], figures["discharged_on"]) == (None, None)
+    assert figures["discharge_reasons"] == [] and not figures["discharge_eligible"]
+    for name in (
+        "weeks_used",
+        "days_attended",
+        "total_hours",
+        "reimbursable_hours",
+        "unexcused_absences",
+        "excused_absences",
+        "tardy_days",
+        "absence_equivalents",
+    ):
+        assert figures[name] == 0, name
+
+
+def test_a_program_with_one_referral_retracted_and_another_standing_is_not_withdrawn(
+    program: Program,
+) -> None:
+    first = program.referred(REFERRED_ON)
+    program.retract(first, REFERRED_ON)
+    program.referred(REFERRED_ON)
+    assert program.assess(REFERRED_ON).status == "referred"
 
 
 def test_a_referral_dated_while_the_policy_was_inactive_is_not_in_force(

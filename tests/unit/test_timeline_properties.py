@@ -111,7 +111,7 @@ def test_a_program_with_no_facts_in_force_yet_is_referred_with_nothing_found() -
                     "referral": {
                         "source": "physician",
                         "referred_by": "Dr",
-                        "prescription": {"prescriber": "Dr"},
+                        "prescription": {"prescriber": "Dr", "prescribed_on": "2026-03-01"},
                     },
                     "provider_id": "p",
                 },

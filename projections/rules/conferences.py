@@ -1,0 +1,46 @@
+"""Routine staff conferencing (TS-j).
+
+Policy 481, treatment standard j: "Routine staff conferencing regarding
+client's status, progress, goals, and plan." The policy says only
+"routine"; the pack states the interval it assumes
+(`deadlines.conference_interval_days`, 14 days by default). DOMAIN.md R7:
+from admission, a `StaffConferenceHeld` is expected within the interval of
+admission and of each conference after it, until discharge.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.policy import PolicyPack
+from projections.calendar import overdue_gaps
+from projections.model import Finding, warning
+from projections.record import ProgramRecord
+
+
+def conference_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Each gap longer than the conference interval, dated the first day past it (TS-j).
+
+    A conference held late leaves the finding in place (DOMAIN.md R1); its
+    message says when the next conference came.
+    """
+    admitted_on = record.admitted_on
+    if admitted_on is None:
+        return []
+    interval = pack.deadlines.conference_interval_days
+    anchors = [c.occurred_on for c in record.conferences]
+    findings: list[Finding] = []
+    for anchor, following, due in overdue_gaps(admitted_on, anchors, interval, record.window_end):
+        kind = "admission" if anchor == admitted_on else "the last staff conference"
+        came = f"; the next came on {following}" if following is not None else ""
+        findings.append(
+            warning(
+                "staff_conference_overdue",
+                "TS-j",
+                due,
+                f"No staff conference on the client's status, progress, goals and plan "
+                f"within {interval} days of {kind} on {anchor} "
+                f"(due by {anchor + timedelta(days=interval)}{came}) (TS-j).",
+            )
+        )
+    return findings

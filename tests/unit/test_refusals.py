@@ -1,0 +1,108 @@
+"""DOMAIN.md R3: what cannot be a fact is refused (422, nothing stored).
+
+A TardinessRecorded under 1 minute late, and a SessionLogged that would
+bring the standing sessions of one date over 24 hours.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from domain.errors import DayOverTwentyFourHours, InvalidEvent
+from domain.intake import parse_event
+from domain.program import Program
+
+ON = date(2026, 3, 2)
+CLOCK = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def tardiness(minutes: int) -> Any:
+    return parse_event(uuid4(), "TardinessRecorded", ON, {"minutes_late": minutes})
+
+
+def test_tardiness_of_zero_minutes_is_refused() -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        tardiness(0)
+    assert refused.value.errors[0]["loc"] == ["body", "data", "minutes_late"]
+
+
+def test_tardiness_of_one_minute_is_a_fact() -> None:
+    assert tardiness(1).payload == {"minutes_late": 1}
+
+
+class Trail:
+    """A program aggregate and the payloads sent to it."""
+
+    def __init__(self) -> None:
+        referral = parse_event(
+            uuid4(),
+            "ProgramReferred",
+            ON,
+            {
+                "worker": {"worker_id": "W"},
+                "claim": {
+                    "claim_number": "C",
+                    "body_region": "low_back",
+                    "compensable_injury_reported": True,
+                },
+                "referral": {"source": "physician"},
+                "provider_id": "p",
+            },
+        )
+        self.program = Program.refer(
+            uuid4(), referral.event_id, ON, referral.payload, CLOCK - timedelta(hours=1)
+        )
+        self.ticks = 0
+
+    def send(self, event_type: str, on: date, data: dict[str, Any]) -> str:
+        event = parse_event(uuid4(), event_type, on, data)
+        self.ticks += 1
+        self.program.record(
+            event.type,
+            event.event_id,
+            event.occurred_on,
+            event.payload,
+            CLOCK + timedelta(minutes=self.ticks),
+        )
+        return event.event_id
+
+    def session(self, hours: float, on: date = ON) -> str:
+        return self.send("SessionLogged", on, {"hours": hours, "provider": {"name": "Pat"}})
+
+
+def test_two_thirteen_hour_sessions_on_one_date_are_refused_naming_the_hours_recorded() -> None:
+    trail = Trail()
+    trail.session(13)
+    with pytest.raises(DayOverTwentyFourHours) as refused:
+        trail.session(13)
+    assert isinstance(refused.value, InvalidEvent)
+    assert "13 hours" in refused.value.detail
+    assert str(ON) in refused.value.detail
+    assert len(trail.program.trail) == 2
+
+
+def test_sessions_adding_up_to_exactly_twenty_four_hours_on_one_date_are_facts() -> None:
+    trail = Trail()
+    trail.session(13)
+    trail.session(10.5)
+    trail.session(0.5)
+    assert len(trail.program.trail) == 4
+
+
+def test_a_retracted_session_no_longer_counts_toward_the_twenty_four_hours() -> None:
+    trail = Trail()
+    first = trail.session(13)
+    trail.send("EntryRetracted", ON, {"target_event_id": first})
+    trail.session(13)
+    assert len(trail.program.trail) == 4
+
+
+def test_thirteen_hours_on_each_of_two_dates_are_facts() -> None:
+    trail = Trail()
+    trail.session(13)
+    trail.session(13, ON + timedelta(days=1))
+    assert len(trail.program.trail) == 3
