@@ -15,7 +15,7 @@ from domain.errors import BatchRejected, Conflict, InvalidEvent, NotFound, Track
 
 log = logging.getLogger("wht")
 PROBLEM = "application/problem+json"
-STATUS = {NotFound: 404, Conflict: 409, InvalidEvent: 422}
+STATUS: dict[type[TrackerError], int] = {NotFound: 404, Conflict: 409, InvalidEvent: 422}
 
 
 def problem(
