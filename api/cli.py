@@ -49,7 +49,7 @@ def serve(
 @cli.command()
 def demo() -> None:
     """Load four realistic demo programs through the ingestion path (safe to repeat)."""
-    from scripts.demo import load_demo
+    from service.demo import load_demo
 
     tracker = open_tracker()
     for name, program_id, figures in load_demo(tracker):

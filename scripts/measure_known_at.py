@@ -30,14 +30,10 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from api.bootstrap import build_tracker  # noqa: E402
-from domain.intake import parse_event  # noqa: E402
-from service.application import Tracker  # noqa: E402
-from service.replay import audit  # noqa: E402
+from api.bootstrap import build_tracker
+from domain.intake import parse_event
+from service.application import Tracker
+from service.replay import audit
 
 PROVIDER = {"name": "Dana Ruiz", "discipline": "physical_therapist", "license_number": "PT-1"}
 START = date(2019, 1, 7)  # a Monday, far enough back for 2,000 weekdays
