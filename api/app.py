@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api import problems, routers
 from api.auth import install_auth
 from api.limits import BodySizeLimit
+from api.settings import Settings
 from service.application import Tracker
 from service.readmodel.runner import ReadModelRunner, open_read_model
 
@@ -35,11 +36,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(
-    tracker: Tracker, *, projection: bool = True, read_model_wait: float = 5.0
+    tracker: Tracker,
+    *,
+    settings: Settings | None = None,
+    projection: bool = True,
+    read_model_wait: float = 5.0,
 ) -> FastAPI:
     """The API on `tracker`. With `projection`, the regulator's read model is kept up to
     date by a background thread (`wht serve --no-projection` leaves it to `wht project`);
-    its list waits up to `read_model_wait` seconds for the projection to catch up."""
+    its list waits up to `read_model_wait` seconds for the projection to catch up.
+    `settings` are the process's (`wht serve` passes its own); read here when not given."""
     app = FastAPI(
         lifespan=lifespan,
         title="Work hardening compliance tracker",
@@ -47,6 +53,7 @@ def create_app(
         description="Records work hardening programs as events and derives their compliance "
         "with the payer's policy (Optum 481), at any business date and any known-at instant.",
     )
+    app.state.settings = settings if settings is not None else Settings()
     app.state.tracker = tracker
     app.state.read_model = open_read_model(tracker)
     app.state.read_model_wait = read_model_wait

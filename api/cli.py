@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from api.settings import Settings
-from api.terminal import open_tracker
+from api.terminal import open_tracker, settings_of
 
 cli = typer.Typer(
     help="Work hardening compliance tracker. Storage: WHT_DATABASE_URL "
@@ -18,8 +18,15 @@ cli = typer.Typer(
 )
 
 
+@cli.callback()
+def start(ctx: typer.Context) -> None:
+    # The one place the CLI reads the environment: every command receives these settings.
+    ctx.obj = Settings()
+
+
 @cli.command()
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     projection: Annotated[
@@ -36,22 +43,24 @@ def serve(
 
     from api.app import create_app
 
-    tracker = open_tracker()
+    settings = settings_of(ctx)
+    tracker = open_tracker(settings)
     from api.auth import check_serve_host
 
     if refusal := check_serve_host(host, tracker):
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"wht: serving on http://{host}:{port} (store: {Settings().database_url})", err=True)
-    uvicorn.run(create_app(tracker, projection=projection), host=host, port=port, log_level="info")
+    typer.echo(f"wht: serving on http://{host}:{port} (store: {settings.database_url})", err=True)
+    app = create_app(tracker, settings=settings, projection=projection)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @cli.command()
-def demo() -> None:
+def demo(ctx: typer.Context) -> None:
     """Load four realistic demo programs through the ingestion path (safe to repeat)."""
     from service.demo import load_demo
 
-    tracker = open_tracker()
+    tracker = open_tracker(settings_of(ctx))
     for name, program_id, figures in load_demo(tracker):
         typer.echo(
             f"{name:<28} {program_id}  status={figures['status']:<10} "

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from api.bootstrap import build_tracker
+from api.bootstrap import tracker_for
+from api.settings import Settings
 from domain.intake import parse_event
 from service.application import Tracker
 from service.replay import audit
@@ -110,8 +111,8 @@ def timed(work: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples) * 1000
 
 
-def measure(url: str, n: int, repeat: int, with_audit: bool) -> dict[str, Any]:
-    tracker = build_tracker(url)
+def measure(settings: Settings, n: int, repeat: int, with_audit: bool) -> dict[str, Any]:
+    tracker = tracker_for(settings)
     try:
         program_id, middle, setup = record(tracker, n)
         as_of = date(2030, 1, 1)
@@ -141,6 +142,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--audit", action="store_true", help="also time the audit replay")
     args = parser.parse_args(argv)
+    settings = Settings()
     columns = [
         "events",
         "setup_s",
@@ -154,7 +156,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for n in args.sizes:
             url = args.database_url or f"sqlite:///{Path(folder) / f'measure-{n}.sqlite'}"
-            row = measure(url, n, args.repeat, args.audit)
+            row = measure(
+                settings.model_copy(update={"database_url": url}), n, args.repeat, args.audit
+            )
             print(
                 " ".join(
                     f"{row[c]:>15.1f}" if isinstance(row[c], float) else f"{row[c]:>15}"

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.deps import parse_as_of, parse_known_at
-from api.terminal import fail, tracker_session
+from api.terminal import fail, settings_of, tracker_session
 from domain.errors import TrackerError
 
 KnownAtOpt = Annotated[
@@ -90,6 +90,7 @@ def replay_table(program_id: UUID, steps: list[dict[str, Any]]) -> Table:
 def register(cli: typer.Typer) -> None:
     @cli.command()
     def replay(
+        ctx: typer.Context,
         program_id: Annotated[str, typer.Argument(help="The program's UUID.")],
         known_at: KnownAtOpt = None,
         as_of: AsOfOpt = None,
@@ -102,7 +103,7 @@ def register(cli: typer.Typer) -> None:
 
         pid = parse_program(program_id)
         instant, day = parse_times(known_at, as_of)
-        with tracker_session() as tracker:
+        with tracker_session(settings_of(ctx)) as tracker:
             steps = audit(tracker, pid, instant, day)
         if as_json:
             typer.echo(json.dumps(steps, indent=2, ensure_ascii=False))
@@ -118,6 +119,7 @@ def register(cli: typer.Typer) -> None:
 
     @cli.command()
     def verify(
+        ctx: typer.Context,
         program_id: Annotated[str | None, typer.Argument(help="The program's UUID.")] = None,
         all_programs: Annotated[bool, typer.Option("--all", help="Every program.")] = False,
         digest: Annotated[
@@ -147,7 +149,7 @@ def register(cli: typer.Typer) -> None:
             except ValueError as exc:
                 raise fail(f"--digest: {exc}", 2) from None
         broken = 0
-        with tracker_session() as tracker:
+        with tracker_session(settings_of(ctx)) as tracker:
             ids = (
                 [parse_program(program_id)]
                 if program_id
@@ -181,6 +183,7 @@ def register(cli: typer.Typer) -> None:
 
     @cli.command()
     def bundle(
+        ctx: typer.Context,
         program_id: Annotated[str, typer.Argument(help="The program's UUID.")],
         output: Annotated[
             Path, typer.Option("-o", "--output", help="The zip file to write.", dir_okay=False)
@@ -194,7 +197,7 @@ def register(cli: typer.Typer) -> None:
 
         pid = parse_program(program_id)
         instant, day = parse_times(known_at, as_of)
-        with tracker_session() as tracker:
+        with tracker_session(settings_of(ctx)) as tracker:
             data = build_bundle(
                 tracker, pid, tool_version=tool_version(), known_at=instant, as_of=day
             )

@@ -33,11 +33,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def security_store() -> Iterator[SecurityStore]:
+def security_store(ctx: typer.Context) -> Iterator[SecurityStore]:
     """The key store in WHT_DATABASE_URL's database; refusals become stderr and exit 1."""
-    from api.terminal import open_tracker
+    from api.terminal import open_tracker, settings_of
 
-    tracker = open_tracker()
+    tracker = open_tracker(settings_of(ctx))
     try:
         yield SecurityStore.of(tracker)
     except TrackerError as error:
@@ -52,6 +52,7 @@ def register(cli: typer.Typer) -> None:
 
     @keys.command("add")
     def add(
+        ctx: typer.Context,
         role: Annotated[str, typer.Option(help=f"One of: {', '.join(r.value for r in Role)}.")],
         provider: Annotated[
             str | None,
@@ -60,7 +61,7 @@ def register(cli: typer.Typer) -> None:
         label: Annotated[str, typer.Option(help="Who or what holds the key.")] = "",
     ) -> None:
         """Create a key and print it once (the last line); only its SHA-256 is stored."""
-        with security_store() as store:
+        with security_store(ctx) as store:
             key, token = store.add_key(role, provider, label)
         who = f", provider {key.provider_id}" if key.provider_id else ""
         typer.echo(
@@ -72,10 +73,11 @@ def register(cli: typer.Typer) -> None:
 
     @keys.command("list")
     def list_keys(
+        ctx: typer.Context,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key.")] = False,
     ) -> None:
         """Every key ever created, revoked ones included (never the keys themselves)."""
-        with security_store() as store:
+        with security_store(ctx) as store:
             found = store.list_keys()
         if as_json:
             for key in found:
@@ -93,11 +95,12 @@ def register(cli: typer.Typer) -> None:
 
     @keys.command("revoke")
     def revoke(
+        ctx: typer.Context,
         key_id: Annotated[str, typer.Argument(help="The key's id, as `wht keys list` shows.")],
         reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
     ) -> None:
         """Revoke a key from now on (recorded as a new row; nothing is deleted)."""
-        with security_store() as store:
+        with security_store(ctx) as store:
             key = store.revoke(key_id, reason)
         typer.echo(f"revoked {key.key_id} at {key.revoked_at}")
 

@@ -18,7 +18,6 @@ from uuid import UUID
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.responses import RedirectResponse, Response
 
 from api.auth import program_owner, roles_for
@@ -29,14 +28,6 @@ from service.security import RECORDED_READERS, Access, ApiKey, Role, SecuritySto
 COOKIE = "wht_session"
 SESSION_SECONDS = 8 * 3600
 SALT = "wht-ui-session"
-
-
-class UiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WHT_", extra="ignore")
-
-    # Signs the sign-in cookie. Unset: a random secret per process, so sessions end
-    # when the service restarts; set it when several servers share one sign-in.
-    session_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +67,8 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     secret = getattr(state, "ui_session_secret", None)
     if secret is None:
-        secret = UiSettings().session_secret or secrets.token_urlsafe(32)
+        # WHT_SESSION_SECRET (api.settings); unset, a random one for this process.
+        secret = state.settings.session_secret or secrets.token_urlsafe(32)
         state.ui_session_secret = secret
     return URLSafeTimedSerializer(secret, salt=SALT)
 
