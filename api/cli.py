@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.commands import audit, bench, keys, readmodel
 from api.settings import Settings
 from api.terminal import open_tracker, settings_of
 
@@ -24,7 +25,6 @@ def start(ctx: typer.Context) -> None:
     ctx.obj = Settings()
 
 
-@cli.command()
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -55,7 +55,6 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-@cli.command()
 def demo(ctx: typer.Context) -> None:
     """Load four realistic demo programs through the ingestion path (safe to repeat)."""
     from service.demo import load_demo
@@ -69,19 +68,23 @@ def demo(ctx: typer.Context) -> None:
         )
 
 
-def _register_commands() -> None:
-    """Commands live one module each in api/commands; each has `register(cli)`."""
-    import importlib
-    import pkgutil
-
-    from api import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"api.commands.{info.name}")
-        module.register(cli)
-
-
-_register_commands()
+# Every command, in the order `wht --help` lists them.
+cli.command()(serve)
+cli.command()(demo)
+cli.command()(audit.replay)
+cli.command()(audit.verify)
+cli.command()(audit.bundle)
+cli.command("check-bundle")(audit.check_bundle_command)
+cli.command()(bench.bench)
+keys_cli = typer.Typer(help=keys.HELP, no_args_is_help=True)
+keys_cli.command("add")(keys.add)
+keys_cli.command("list")(keys.list_keys)
+keys_cli.command("revoke")(keys.revoke)
+keys_cli.command("cipher-key")(keys.cipher_key)
+cli.add_typer(keys_cli, name="keys")
+cli.command()(readmodel.project)
+cli.command()(readmodel.rebuild)
+cli.command("import")(readmodel.import_events)
 
 
 def main() -> None:

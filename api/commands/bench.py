@@ -67,7 +67,3 @@ def bench(
     if keep:
         argv.append("--keep")
     raise typer.Exit(main(argv))
-
-
-def register(cli: typer.Typer) -> None:
-    cli.command()(bench)

@@ -223,9 +223,3 @@ def import_events(
         )
         raise typer.Exit(1)
     typer.echo(f"imported {summary}")
-
-
-def register(cli: typer.Typer) -> None:
-    cli.command()(project)
-    cli.command()(rebuild)
-    cli.command("import")(import_events)
