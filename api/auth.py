@@ -16,15 +16,12 @@ import ipaddress
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -33,8 +30,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.limits import MAX_BODY_BYTES
 from api.problems import problem
+from domain.errors import StoreUnavailable
 from service.application import Tracker
-from service.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
+from service.security import (
+    RECORDED_READERS,
+    Access,
+    ApiKey,
+    Role,
+    SecurityStore,
+    program_owner,
+)
 
 log = logging.getLogger("wht")
 
@@ -154,16 +159,6 @@ def document_bearer_auth(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def program_owner(tracker: Tracker, program_id: UUID) -> str | None:
-    """The provider_id of a program's referral in force (else its first), None if none."""
-    try:
-        program: Any = tracker.repository.get(program_id)
-    except AggregateNotFoundError:
-        return None
-    referral = program.referral or (program.trail[0] if program.trail else None)
-    return getattr(referral.data, "provider_id", None) if referral else None
-
-
 @dataclass
 class Call:
     method: str
@@ -213,7 +208,7 @@ class Guard:
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return await run_in_threadpool(fn, *args)
-        except (PersistenceError, sqlite3.Error) as error:
+        except StoreUnavailable as error:
             log.warning("store unavailable: %s", error)
             raise Refused(unavailable()) from None
 

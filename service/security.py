@@ -21,12 +21,14 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError
 from eventsourcing.sqlite import SQLiteDatastore
 
-from domain.errors import Conflict, InvalidEvent, NotFound
+from domain.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
+from service.storage import store_errors_unavailable
 
 GENESIS_HASH = "0" * 64
 TOKEN_PREFIX = "wht_"
@@ -55,8 +57,19 @@ class ApiKeyAlreadyRevoked(Conflict):
     title = "API key already revoked"
 
 
-class InvalidApiKey(InvalidEvent):
+class InvalidApiKey(InvalidRequest):
     title = "Invalid API key request"
+
+
+@store_errors_unavailable
+def program_owner(tracker: Application[Any], program_id: UUID) -> str | None:
+    """The provider_id of a program's referral in force (else its first), None if none."""
+    try:
+        program: Any = tracker.repository.get(program_id)
+    except AggregateNotFoundError:
+        return None
+    referral = program.referral or (program.trail[0] if program.trail else None)
+    return getattr(referral.data, "provider_id", None) if referral else None
 
 
 @dataclass(frozen=True)
@@ -275,6 +288,7 @@ class SecurityStore:
             row["revoked_at"],
         )
 
+    @store_errors_unavailable
     def list_keys(self) -> list[ApiKey]:
         """Every key ever made, revoked ones included, oldest first."""
         rows = self._rows(f"SELECT {KEY_COLUMNS} FROM {KEYS_FROM} ORDER BY k.created_at, k.key_id")
@@ -308,6 +322,7 @@ class SecurityStore:
             raise ApiKeyAlreadyRevoked(f"API key {key_id} is already revoked.") from None
         return ApiKey(key.key_id, key.role, key.provider_id, key.label, key.created_at, revoked_at)
 
+    @store_errors_unavailable
     def authenticate(self, token: str) -> ApiKey | None:
         """The active key a bearer token belongs to, or None (unknown or revoked)."""
         rows = self._rows(
@@ -317,6 +332,7 @@ class SecurityStore:
             return None
         return self._key(rows[0])
 
+    @store_errors_unavailable
     def has_keys(self) -> bool:
         """Has any key ever been made? Revoking every key does not reopen the service."""
         if not self._keys_exist:  # once true it stays true: keys are never deleted
@@ -325,6 +341,7 @@ class SecurityStore:
 
     # ---- access log ----
 
+    @store_errors_unavailable
     def record_access(self, access: Access) -> dict[str, Any]:
         """Append one read to the hash-chained access log; return the stored row."""
         for attempt in range(APPEND_ATTEMPTS):
@@ -337,7 +354,8 @@ class SecurityStore:
                 if attempt == APPEND_ATTEMPTS - 1 or not (
                     busy or isinstance(error, IntegrityError)
                 ):
-                    raise
+                    # Even a race lost twenty times over: the log cannot be written now.
+                    raise StoreUnavailable(str(error)) from error
                 time.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -364,6 +382,7 @@ class SecurityStore:
             )
         return entry
 
+    @store_errors_unavailable
     def access_log(
         self,
         *,
@@ -394,6 +413,7 @@ class SecurityStore:
         )
         return [{c: r[c] for c in LOG_COLUMNS} for r in rows]
 
+    @store_errors_unavailable
     def verify_access_log(self) -> ChainReport:
         """Recompute the whole chain: has any row been changed, removed or inserted?"""
         prev, checked, after = GENESIS_HASH, 0, 0

@@ -20,10 +20,17 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import RedirectResponse, Response
 
-from api.auth import program_owner, roles_for
+from api.auth import roles_for
 from api.ui.render import error_page, root
 from service.application import Tracker
-from service.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
+from service.security import (
+    RECORDED_READERS,
+    Access,
+    ApiKey,
+    Role,
+    SecurityStore,
+    program_owner,
+)
 
 COOKIE = "wht_session"
 SESSION_SECONDS = 8 * 3600
