@@ -4,7 +4,7 @@ Signing in takes an API key (`SecurityStore.authenticate`); the browser then kee
 only a signed cookie naming the key's id (HttpOnly, SameSite=Strict, Secure over
 https, 8 hours), never the key itself. Every page looks the key up again, so a
 revoked key signs its sessions out at once. The roles are the JSON API's own
-(`api.auth.roles_for`): each page names the /v1 route whose data it shows. With
+(`api.roles.roles_for`): each page names the /v1 route whose data it shows. With
 no key at all (open mode) the pages are open, as the API is.
 """
 
@@ -20,7 +20,7 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import RedirectResponse, Response
 
-from api.auth import roles_for
+from api.roles import roles_for
 from api.ui.render import error_page, root
 from service.application import Tracker
 from service.security import (
