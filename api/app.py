@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems, routers
+from api import problems, tool_version
 from api.auth import install_auth
 from api.limits import BodySizeLimit
+from api.routers import access_log, audit, digest, ingest, policies, programs, regulator, ui
+from api.settings import Settings
 from service.application import Tracker
 from service.readmodel.runner import ReadModelRunner, open_read_model
 
-
-def router_modules() -> list[str]:
-    """Every module in api/routers that defines a `router`, in name order."""
-    return sorted(m.name for m in pkgutil.iter_modules(routers.__path__))
+# Every router, in the order their routes are matched and documented.
+ROUTERS = [
+    access_log.router,
+    audit.router,
+    digest.router,
+    ingest.router,
+    policies.router,
+    programs.router,
+    regulator.router,
+    ui.router,
+]
 
 
 @asynccontextmanager
@@ -35,28 +42,32 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(
-    tracker: Tracker, *, projection: bool = True, read_model_wait: float = 5.0
+    tracker: Tracker,
+    *,
+    settings: Settings | None = None,
+    projection: bool = True,
+    read_model_wait: float = 5.0,
 ) -> FastAPI:
     """The API on `tracker`. With `projection`, the regulator's read model is kept up to
     date by a background thread (`wht serve --no-projection` leaves it to `wht project`);
-    its list waits up to `read_model_wait` seconds for the projection to catch up."""
+    its list waits up to `read_model_wait` seconds for the projection to catch up.
+    `settings` are the process's (`wht serve` passes its own); read here when not given."""
     app = FastAPI(
         lifespan=lifespan,
         title="Work hardening compliance tracker",
-        version="0.1.0",
+        version=tool_version(),
         description="Records work hardening programs as events and derives their compliance "
         "with the payer's policy (Optum 481), at any business date and any known-at instant.",
     )
+    app.state.settings = settings if settings is not None else Settings()
     app.state.tracker = tracker
     app.state.read_model = open_read_model(tracker)
     app.state.read_model_wait = read_model_wait
     app.state.projection = ReadModelRunner(tracker, app.state.read_model) if projection else None
     problems.install(app)
     app.add_middleware(BodySizeLimit)
-    for name in router_modules():
-        module = importlib.import_module(f"api.routers.{name}")
-        if hasattr(module, "router"):
-            app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -7,6 +7,7 @@ from base64 import b64decode
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from api.settings import Settings
 from service.application import Tracker
 from service.persistence.sealed import Sealing
 
@@ -96,16 +97,17 @@ def build_tracker(
 ) -> Tracker:
     """A tracker on the store the URL names, its tables created if missing.
 
-    `cipher_key` (default: WHT_CIPHER_KEY; "" for none) encrypts and compresses what is
-    stored: the events, and the receipts the event index keeps for retries. `env` adds
-    or overrides eventsourcing settings (e.g. POSTGRES_CONNECT_TIMEOUT).
+    `cipher_key` (None or "" for none; `tracker_for` passes WHT_CIPHER_KEY's) encrypts
+    and compresses what is stored: the events, and the receipts the event index keeps for
+    retries. `env` adds or overrides eventsourcing settings (e.g. POSTGRES_CONNECT_TIMEOUT).
     """
-    if cipher_key is None:
-        from api.settings import Settings
-
-        cipher_key = Settings().cipher_key
     tracker = Tracker(env={**store_env(database_url), **cipher_env(cipher_key), **(env or {})})
     if isinstance(tracker.recorder, Sealing):
         tracker.recorder.cipher = tracker.mapper.cipher
         tracker.recorder.compressor = tracker.mapper.compressor
     return tracker
+
+
+def tracker_for(settings: Settings, env: dict[str, str] | None = None) -> Tracker:
+    """The tracker on the settings' store (WHT_DATABASE_URL), sealed with WHT_CIPHER_KEY."""
+    return build_tracker(settings.database_url, cipher_key=settings.cipher_key, env=env)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from api.commands import audit, bench, keys, readmodel
 from api.settings import Settings
-from api.terminal import open_tracker
+from api.terminal import open_tracker, settings_of
 
 cli = typer.Typer(
     help="Work hardening compliance tracker. Storage: WHT_DATABASE_URL "
@@ -18,8 +19,14 @@ cli = typer.Typer(
 )
 
 
-@cli.command()
+@cli.callback()
+def start(ctx: typer.Context) -> None:
+    # The one place the CLI reads the environment: every command receives these settings.
+    ctx.obj = Settings()
+
+
 def serve(
+    ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     projection: Annotated[
@@ -36,22 +43,23 @@ def serve(
 
     from api.app import create_app
 
-    tracker = open_tracker()
+    settings = settings_of(ctx)
+    tracker = open_tracker(settings)
     from api.auth import check_serve_host
 
     if refusal := check_serve_host(host, tracker):
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"wht: serving on http://{host}:{port} (store: {Settings().database_url})", err=True)
-    uvicorn.run(create_app(tracker, projection=projection), host=host, port=port, log_level="info")
+    typer.echo(f"wht: serving on http://{host}:{port} (store: {settings.database_url})", err=True)
+    app = create_app(tracker, settings=settings, projection=projection)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-@cli.command()
-def demo() -> None:
+def demo(ctx: typer.Context) -> None:
     """Load four realistic demo programs through the ingestion path (safe to repeat)."""
-    from scripts.demo import load_demo
+    from service.demo import load_demo
 
-    tracker = open_tracker()
+    tracker = open_tracker(settings_of(ctx))
     for name, program_id, figures in load_demo(tracker):
         typer.echo(
             f"{name:<28} {program_id}  status={figures['status']:<10} "
@@ -60,19 +68,23 @@ def demo() -> None:
         )
 
 
-def _register_commands() -> None:
-    """Commands live one module each in api/commands; each has `register(cli)`."""
-    import importlib
-    import pkgutil
-
-    from api import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"api.commands.{info.name}")
-        module.register(cli)
-
-
-_register_commands()
+# Every command, in the order `wht --help` lists them.
+cli.command()(serve)
+cli.command()(demo)
+cli.command()(audit.replay)
+cli.command()(audit.verify)
+cli.command()(audit.bundle)
+cli.command("check-bundle")(audit.check_bundle_command)
+cli.command()(bench.bench)
+keys_cli = typer.Typer(help=keys.HELP, no_args_is_help=True)
+keys_cli.command("add")(keys.add)
+keys_cli.command("list")(keys.list_keys)
+keys_cli.command("revoke")(keys.revoke)
+keys_cli.command("cipher-key")(keys.cipher_key)
+cli.add_typer(keys_cli, name="keys")
+cli.command()(readmodel.project)
+cli.command()(readmodel.rebuild)
+cli.command("import")(readmodel.import_events)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import Depends, Query, Request
 
-from domain.errors import InvalidEvent, ProgramNotFound
+from domain.errors import InvalidQuery, ProgramNotFound
 from service.application import Tracker
 
 
@@ -40,7 +40,7 @@ def parse_known_at(
         # calendar (0001-01-01T00:00+05:00) has no UTC form and must not be a 500.
         return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise InvalidEvent(
+        raise InvalidQuery(
             f"known_at {known_at!r} is not an RFC 3339 instant, e.g. 2026-03-15T12:00:00Z.",
             [{"loc": ["query", "known_at"], "msg": "not an RFC 3339 instant"}],
         ) from None
@@ -56,7 +56,7 @@ def parse_as_of(
             raise ValueError
         return date.fromisoformat(as_of)
     except ValueError:
-        raise InvalidEvent(
+        raise InvalidQuery(
             f"as_of {as_of!r} is not a date written YYYY-MM-DD.",
             [{"loc": ["query", "as_of"], "msg": "not a YYYY-MM-DD date"}],
         ) from None

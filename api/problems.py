@@ -11,11 +11,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import BatchRejected, Conflict, InvalidEvent, NotFound, TrackerError
+from domain.errors import (
+    BatchRejected,
+    Conflict,
+    InvalidEvent,
+    InvalidRequest,
+    NotFound,
+    StoreUnavailable,
+    TrackerError,
+)
 
 log = logging.getLogger("wht")
 PROBLEM = "application/problem+json"
-STATUS = {NotFound: 404, Conflict: 409, InvalidEvent: 422}
+STATUS: dict[type[TrackerError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidEvent: 422,
+    InvalidRequest: 422,
+    StoreUnavailable: 503,
+}
+UNAVAILABLE = (
+    "The event store cannot be reached or written "
+    "just now; nothing was stored by this request. Retry shortly."
+)
 
 
 def problem(
@@ -44,7 +62,7 @@ def _loc(loc: Any) -> list[Any]:
 
 def _describe(error: TrackerError) -> dict[str, Any]:
     out: dict[str, Any] = {"status": status_of(error), "title": error.title, "detail": error.detail}
-    if isinstance(error, InvalidEvent):
+    if isinstance(error, (InvalidEvent, InvalidRequest)):
         out["errors"] = error.errors
     return out
 
@@ -62,9 +80,17 @@ def install(app: FastAPI) -> None:
             status = 422 if error.status_family == "invalid" else 409
             return problem(status, error.title, error.detail, items=items, errors=errors)
         extra: dict[str, Any] = {k: v for k, v in error.extra.items() if v is not None}
-        if isinstance(error, InvalidEvent):
+        if isinstance(error, (InvalidEvent, InvalidRequest)):
             extra["errors"] = error.errors
         return problem(status_of(error), error.title, error.detail, **extra)
+
+    def unavailable(error: Exception) -> JSONResponse:
+        log.warning("store unavailable: %s", error)
+        return problem(503, "Store unavailable", UNAVAILABLE, headers={"Retry-After": "5"})
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(_: Request, error: StoreUnavailable) -> JSONResponse:
+        return unavailable(error)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -81,18 +107,13 @@ def install(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
         return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail))
 
+    # The library's own errors, from service code that does not yet raise StoreUnavailable
+    # itself (the Tracker's commands and queries, the read model): see docs/architecture.md.
     @app.exception_handler(PersistenceError)
-    async def store_unavailable(_: Request, error: PersistenceError) -> JSONResponse:
+    async def persistence_error(_: Request, error: PersistenceError) -> JSONResponse:
         if isinstance(error, IntegrityError):  # a race the service could not settle
             return problem(409, "Conflict", "Another write got there first; read and resend.")
-        log.warning("store unavailable: %s", error)
-        return problem(
-            503,
-            "Store unavailable",
-            "The event store cannot be reached or written "
-            "just now; nothing was stored by this request. Retry shortly.",
-            headers={"Retry-After": "5"},
-        )
+        return unavailable(error)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:

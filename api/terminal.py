@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import typer
 
-from api.bootstrap import BadDatabaseUrl, build_tracker
+from api.bootstrap import BadDatabaseUrl, tracker_for
 from api.settings import Settings
 from domain.errors import TrackerError
 from service.application import Tracker
@@ -19,21 +19,28 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def open_tracker() -> Tracker:
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings `wht` read as it started (`api.cli.start` puts them on the context)."""
+    settings = ctx.find_object(Settings)
+    if settings is None:  # pragma: no cover - every command runs under `start`
+        raise RuntimeError("wht: the command ran without the CLI's settings")
+    return settings
+
+
+def open_tracker(settings: Settings) -> Tracker:
     """The tracker on WHT_DATABASE_URL; a bad URL exits 2, an unreachable store 1."""
-    url = Settings().database_url
     try:
-        return build_tracker(url)
+        return tracker_for(settings)
     except BadDatabaseUrl as exc:
         raise fail(str(exc), 2) from None
     except Exception as exc:  # the store itself is unreachable or unreadable
-        raise fail(f"cannot open the store at {url}: {exc}") from None
+        raise fail(f"cannot open the store at {settings.database_url}: {exc}") from None
 
 
 @contextmanager
-def tracker_session() -> Iterator[Tracker]:
+def tracker_session(settings: Settings) -> Iterator[Tracker]:
     """The tracker, closed afterwards; domain refusals become stderr and exit 1."""
-    tracker = open_tracker()
+    tracker = open_tracker(settings)
     try:
         yield tracker
     except TrackerError as error:

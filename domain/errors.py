@@ -88,3 +88,30 @@ class BatchRejected(TrackerError):
         super().__init__(detail)
         self.items = items
         self.status_family = status_family  # "invalid" or "conflict"
+
+
+class InvalidRequest(TrackerError):
+    """A request that cannot be read: a query parameter, a cursor, an API key request.
+    Nothing is refused as a fact (that is InvalidEvent); the API answers 422 for both."""
+
+    # The title the API has always given these answers (they were InvalidEvents); kept
+    # so that the HTTP answers stay the same.
+    title = "Invalid event"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or [{"loc": [], "msg": detail}]
+
+
+class InvalidQuery(InvalidRequest):
+    """A query parameter that is not what it must be (a date, an instant, a limit...)."""
+
+
+class InvalidCursor(InvalidQuery):
+    """A page cursor this service did not hand out."""
+
+
+class StoreUnavailable(TrackerError):
+    """The store cannot be reached, read or written just now: nothing was done; retry."""
+
+    title = "Store unavailable"

@@ -3,6 +3,8 @@
 
 Creates `.venv` beside the project and installs the pinned project into it
 (again only when pyproject.toml changes), then runs the service or the tests.
+`test` first runs the checks (ruff lint and format, mypy, the import contracts)
+and runs pytest only when every one passes.
 The tests need PostgreSQL at 127.0.0.1:5432: this starts it when it is
 installed but stopped, and fails (never skips) when it cannot be reached.
 """
@@ -72,6 +74,27 @@ def ensure_postgres() -> None:
     )
 
 
+# (name, command): each must exit 0 before the tests run (configured in pyproject.toml).
+CHECKS = [
+    ("ruff check", ["ruff", "check", "."]),
+    ("ruff format", ["ruff", "format", "--check", "."]),
+    ("mypy", ["mypy"]),
+    ("lint-imports", ["lint-imports"]),
+]
+
+
+def run_checks() -> list[str]:
+    """Run every check (all of them, so that one run shows every problem); return the
+    names of those that failed."""
+    failed = []
+    for name, command in CHECKS:
+        print(f"dev.py: check {name} ...", file=sys.stderr, flush=True)
+        if subprocess.call([str(BIN / command[0]), *command[1:]]) != 0:
+            print(f"dev.py: check FAILED: {name}", file=sys.stderr, flush=True)
+            failed.append(name)
+    return failed
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test", "wht"}:
         print(__doc__, file=sys.stderr)
@@ -82,6 +105,9 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "wht"), "serve", *argv[1:]])
     if argv[0] == "wht":
         return subprocess.call([str(BIN / "wht"), *argv[1:]])
+    if failed := run_checks():
+        print(f"dev.py: checks failed: {', '.join(failed)}; tests not run", file=sys.stderr)
+        return 1
     ensure_postgres()
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]])
 

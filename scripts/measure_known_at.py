@@ -30,14 +30,11 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from api.bootstrap import build_tracker  # noqa: E402
-from domain.intake import parse_event  # noqa: E402
-from service.application import Tracker  # noqa: E402
-from service.replay import audit  # noqa: E402
+from api.bootstrap import tracker_for
+from api.settings import Settings
+from domain.intake import parse_event
+from service.application import Tracker
+from service.replay import audit
 
 PROVIDER = {"name": "Dana Ruiz", "discipline": "physical_therapist", "license_number": "PT-1"}
 START = date(2019, 1, 7)  # a Monday, far enough back for 2,000 weekdays
@@ -114,8 +111,8 @@ def timed(work: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples) * 1000
 
 
-def measure(url: str, n: int, repeat: int, with_audit: bool) -> dict[str, Any]:
-    tracker = build_tracker(url)
+def measure(settings: Settings, n: int, repeat: int, with_audit: bool) -> dict[str, Any]:
+    tracker = tracker_for(settings)
     try:
         program_id, middle, setup = record(tracker, n)
         as_of = date(2030, 1, 1)
@@ -145,6 +142,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--audit", action="store_true", help="also time the audit replay")
     args = parser.parse_args(argv)
+    settings = Settings()
     columns = [
         "events",
         "setup_s",
@@ -158,7 +156,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as folder:
         for n in args.sizes:
             url = args.database_url or f"sqlite:///{Path(folder) / f'measure-{n}.sqlite'}"
-            row = measure(url, n, args.repeat, args.audit)
+            row = measure(
+                settings.model_copy(update={"database_url": url}), n, args.repeat, args.audit
+            )
             print(
                 " ".join(
                     f"{row[c]:>15.1f}" if isinstance(row[c], float) else f"{row[c]:>15}"

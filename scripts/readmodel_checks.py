@@ -16,19 +16,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from api.bootstrap import build_tracker
+from api.bootstrap import tracker_for
+from api.settings import Settings
 from service.readmodel.projection import provider_of
 from service.readmodel.runner import open_read_model
 from service.readmodel.view import ProgramQuery
 
 
-def kill_and_restart(url: str, at: float = 0.3) -> None:
+def kill_and_restart(settings: Settings, at: float = 0.3) -> None:
     """Drop the read model, run `wht project`, kill -9 it part way, then `wht project --once`."""
-    tracker = build_tracker(url)
+    tracker = tracker_for(settings)
     view = open_read_model(tracker)
     view.reset(tracker.name)
     latest = tracker.recorder.max_notification_id() or 0
-    env = {**os.environ, "WHT_DATABASE_URL": url}
+    env = {**os.environ, "WHT_DATABASE_URL": settings.database_url}
     wht = str(Path(sys.executable).with_name("wht"))
     began = time.monotonic()
     process = subprocess.Popen(
@@ -48,9 +49,9 @@ def kill_and_restart(url: str, at: float = 0.3) -> None:
     tracker.close()
 
 
-def verify(url: str) -> None:
+def verify(settings: Settings) -> None:
     """Every program's list entry equals its own compliance, at a few pairs of times."""
-    tracker = build_tracker(url)
+    tracker = tracker_for(settings)
     view = open_read_model(tracker)
     pairs = [
         (date(2026, 3, 1), datetime(2026, 3, 15, 12, tzinfo=UTC)),

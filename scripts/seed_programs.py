@@ -28,7 +28,7 @@ from uuid import UUID, uuid4
 
 from rich.progress import Progress
 
-from api.bootstrap import build_tracker
+from api.bootstrap import tracker_for
 from api.settings import Settings
 from domain.intake import parse_event
 from scripts.readmodel_checks import kill_and_restart, verify
@@ -136,11 +136,11 @@ def recorded_times(events: list[Event]) -> Iterator[datetime]:
         yield at
 
 
-def seed(url: str, count: int, providers: int, rng_seed: int) -> None:
+def seed(settings: Settings, count: int, providers: int, rng_seed: int) -> None:
     rnd = random.Random(rng_seed)
     events = [e for n in range(count) for e in program(rnd, f"clinic-{n % providers:03d}")]
     events.sort(key=lambda e: e[3])  # as the clinics would send them: day by day
-    tracker = build_tracker(url)
+    tracker = tracker_for(settings)
     times = recorded_times(events)
     tracker.clock = lambda: next(times)
     began = time.monotonic()
@@ -156,8 +156,8 @@ def seed(url: str, count: int, providers: int, rng_seed: int) -> None:
     tracker.close()
 
 
-def project(url: str) -> None:
-    tracker = build_tracker(url)
+def project(settings: Settings) -> None:
+    tracker = tracker_for(settings)
     runner = ReadModelRunner(tracker, open_read_model(tracker))
     began, start, latest = time.monotonic(), runner.position(), runner.latest()
     with Progress() as progress:
@@ -184,8 +184,8 @@ QUERIES: dict[str, dict[str, Any]] = {
 }
 
 
-def explain(url: str) -> None:
-    tracker = build_tracker(url)
+def explain(settings: Settings) -> None:
+    tracker = tracker_for(settings)
     view = open_read_model(tracker)
     as_of, known_at = date(2026, 3, 1), datetime(2026, 3, 15, 12, tzinfo=UTC)
     for title, filters in QUERIES.items():
@@ -209,7 +209,8 @@ def main() -> None:
     parser.add_argument("--programs", type=int, default=10_000)
     parser.add_argument("--providers", type=int, default=40)
     parser.add_argument("--seed", type=int, default=481)
-    parser.add_argument("--database-url", default=Settings().database_url)
+    settings = Settings()
+    parser.add_argument("--database-url", default=settings.database_url)
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument(
         "--kill-restart",
@@ -222,14 +223,15 @@ def main() -> None:
         help="compare every program's entry with its own compliance",
     )
     args = parser.parse_args()
+    settings = settings.model_copy(update={"database_url": args.database_url})
     if not args.skip_seed:
-        seed(args.database_url, args.programs, args.providers, args.seed)
+        seed(settings, args.programs, args.providers, args.seed)
     if args.kill_restart:
-        kill_and_restart(args.database_url)
-    project(args.database_url)
-    explain(args.database_url)
+        kill_and_restart(settings)
+    project(settings)
+    explain(settings)
     if args.verify:
-        verify(args.database_url)
+        verify(settings)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 
-from domain.errors import InvalidEvent, NotFound
+from domain.errors import InvalidQuery, NotFound
 
 ALGORITHM = "wht-log-chain-sha256-v1"
 DEFINITION = (
@@ -78,7 +78,7 @@ def store_digest(recorder: ApplicationRecorder, position: int | None = None) -> 
     head = head_position(recorder)
     stop = head if position is None else position
     if stop < 0:
-        raise InvalidEvent(
+        raise InvalidQuery(
             "position must be 0 or more.",
             [{"loc": ["query", "position"], "msg": "must be 0 or more"}],
         )

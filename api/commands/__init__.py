@@ -1,1 +1,1 @@
-"""One module per group of `wht` commands; each defines `register(cli: typer.Typer)`."""
+"""One module per group of `wht` commands: plain functions, registered in `api.cli`."""

@@ -1,4 +1,4 @@
-"""`wht bench`: the benchmarks of scripts/bench.py, against the stack's own floor."""
+"""`wht bench`: the benchmark of the `bench` package, against the stack's own floor."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def bench(
 ) -> None:
     """Measure ingestion, point-in-time reads, regulator queries and rebuilds against the
     eventsourcing library alone on the same kind of store; print ratios (see BENCHMARKS.md)."""
-    from scripts.bench import main
+    from bench.run import main
 
     argv: list[str] = []
     if database_url:
@@ -67,7 +67,3 @@ def bench(
     if keep:
         argv.append("--keep")
     raise typer.Exit(main(argv))
-
-
-def register(cli: typer.Typer) -> None:
-    cli.command()(bench)

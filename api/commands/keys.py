@@ -33,11 +33,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def security_store() -> Iterator[SecurityStore]:
+def security_store(ctx: typer.Context) -> Iterator[SecurityStore]:
     """The key store in WHT_DATABASE_URL's database; refusals become stderr and exit 1."""
-    from api.terminal import open_tracker
+    from api.terminal import open_tracker, settings_of
 
-    tracker = open_tracker()
+    tracker = open_tracker(settings_of(ctx))
     try:
         yield SecurityStore.of(tracker)
     except TrackerError as error:
@@ -46,75 +46,73 @@ def security_store() -> Iterator[SecurityStore]:
         tracker.close()
 
 
-def register(cli: typer.Typer) -> None:
-    keys = typer.Typer(help=HELP, no_args_is_help=True)
-    cli.add_typer(keys, name="keys")
+def add(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(r.value for r in Role)}.")],
+    provider: Annotated[
+        str | None,
+        typer.Option(help="The provider_id a provider key acts for (provider keys only)."),
+    ] = None,
+    label: Annotated[str, typer.Option(help="Who or what holds the key.")] = "",
+) -> None:
+    """Create a key and print it once (the last line); only its SHA-256 is stored."""
+    with security_store(ctx) as store:
+        key, token = store.add_key(role, provider, label)
+    who = f", provider {key.provider_id}" if key.provider_id else ""
+    typer.echo(
+        f"created {key.key_id} (role {key.role.value}{who}"
+        f"{', ' + repr(key.label) if key.label else ''})."
+    )
+    typer.echo("Copy the key now: it is not stored and cannot be shown again.")
+    typer.echo(token)
 
-    @keys.command("add")
-    def add(
-        role: Annotated[str, typer.Option(help=f"One of: {', '.join(r.value for r in Role)}.")],
-        provider: Annotated[
-            str | None,
-            typer.Option(help="The provider_id a provider key acts for (provider keys only)."),
-        ] = None,
-        label: Annotated[str, typer.Option(help="Who or what holds the key.")] = "",
-    ) -> None:
-        """Create a key and print it once (the last line); only its SHA-256 is stored."""
-        with security_store() as store:
-            key, token = store.add_key(role, provider, label)
-        who = f", provider {key.provider_id}" if key.provider_id else ""
-        typer.echo(
-            f"created {key.key_id} (role {key.role.value}{who}"
-            f"{', ' + repr(key.label) if key.label else ''})."
-        )
-        typer.echo("Copy the key now: it is not stored and cannot be shown again.")
-        typer.echo(token)
 
-    @keys.command("list")
-    def list_keys(
-        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key.")] = False,
-    ) -> None:
-        """Every key ever created, revoked ones included (never the keys themselves)."""
-        with security_store() as store:
-            found = store.list_keys()
-        if as_json:
-            for key in found:
-                typer.echo(json.dumps(key.as_dict()))
-            return
-        if not found:
-            typer.echo("no API keys: the service runs open, on loopback only")
-            return
+def list_keys(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per key.")] = False,
+) -> None:
+    """Every key ever created, revoked ones included (never the keys themselves)."""
+    with security_store(ctx) as store:
+        found = store.list_keys()
+    if as_json:
         for key in found:
-            state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
-            typer.echo(
-                f"{key.key_id:<16} {key.role.value:<10} {key.provider_id or '-':<20} "
-                f"created {key.created_at}  {state}  {key.label}"
-            )
-
-    @keys.command("revoke")
-    def revoke(
-        key_id: Annotated[str, typer.Argument(help="The key's id, as `wht keys list` shows.")],
-        reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
-    ) -> None:
-        """Revoke a key from now on (recorded as a new row; nothing is deleted)."""
-        with security_store() as store:
-            key = store.revoke(key_id, reason)
-        typer.echo(f"revoked {key.key_id} at {key.revoked_at}")
-
-    @keys.command("cipher-key")
-    def cipher_key(
-        size: Annotated[int, typer.Option("--bytes", help="Key size: 16, 24 or 32.")] = 32,
-    ) -> None:
-        """Print a new random AES key (base64) for WHT_CIPHER_KEY (see `wht keys --help`)."""
-        from eventsourcing.cipher import AESCipher
-
-        try:
-            key = AESCipher.create_key(size)
-        except ValueError as exc:
-            raise _fail(str(exc), 2) from None
+            typer.echo(json.dumps(key.as_dict()))
+        return
+    if not found:
+        typer.echo("no API keys: the service runs open, on loopback only")
+        return
+    for key in found:
+        state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
         typer.echo(
-            "Set this as WHT_CIPHER_KEY before the first event is stored, and keep a "
-            "copy apart from the database: without it the events cannot be read.",
-            err=True,
+            f"{key.key_id:<16} {key.role.value:<10} {key.provider_id or '-':<20} "
+            f"created {key.created_at}  {state}  {key.label}"
         )
-        typer.echo(key)
+
+
+def revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `wht keys list` shows.")],
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
+) -> None:
+    """Revoke a key from now on (recorded as a new row; nothing is deleted)."""
+    with security_store(ctx) as store:
+        key = store.revoke(key_id, reason)
+    typer.echo(f"revoked {key.key_id} at {key.revoked_at}")
+
+
+def cipher_key(
+    size: Annotated[int, typer.Option("--bytes", help="Key size: 16, 24 or 32.")] = 32,
+) -> None:
+    """Print a new random AES key (base64) for WHT_CIPHER_KEY (see `wht keys --help`)."""
+    from eventsourcing.cipher import AESCipher
+
+    try:
+        key = AESCipher.create_key(size)
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from None
+    typer.echo(
+        "Set this as WHT_CIPHER_KEY before the first event is stored, and keep a "
+        "copy apart from the database: without it the events cannot be read.",
+        err=True,
+    )
+    typer.echo(key)

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.schemas import BatchItemIn
-from api.terminal import fail, tracker_session
+from api.terminal import fail, settings_of, tracker_session
 from domain.errors import BatchRejected, InvalidEvent, TrackerError
 from domain.intake import NewEvent, parse_event
 from service.application import Tracker
@@ -64,6 +64,7 @@ def _catch_up(runner: ReadModelRunner, label: str) -> int:
 
 
 def project(
+    ctx: typer.Context,
     once: Annotated[
         bool, typer.Option("--once", help="Catch up with every event stored now, then exit.")
     ] = False,
@@ -73,7 +74,7 @@ def project(
 ) -> None:
     """Keep the regulator's read model up to date, as its own process."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with tracker_session() as tracker:
+    with tracker_session(settings_of(ctx)) as tracker:
         runner = ReadModelRunner(tracker, open_read_model(tracker))
         if once:
             _take_lock(runner, wait)
@@ -99,12 +100,13 @@ def project(
 
 
 def rebuild(
+    ctx: typer.Context,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for a running projector to let go.")
     ] = 10.0,
 ) -> None:
     """Drop the read model and project every stored event again."""
-    with tracker_session() as tracker:
+    with tracker_session(settings_of(ctx)) as tracker:
         view = open_read_model(tracker)
         runner = ReadModelRunner(tracker, view)
         _take_lock(runner, wait)
@@ -165,6 +167,7 @@ def _send(tracker: Tracker, chunk: list[tuple[int, UUID, NewEvent]]) -> tuple[in
 
 
 def import_events(
+    ctx: typer.Context,
     file: Annotated[
         Path,
         typer.Argument(
@@ -179,7 +182,7 @@ def import_events(
     total = sum(1 for _ in _lines(file))
     new = repeated = 0
     problems: list[str] = []
-    with tracker_session() as tracker, _progress() as progress:
+    with tracker_session(settings_of(ctx)) as tracker, _progress() as progress:
         task = progress.add_task(f"importing {file.name}", total=total)
         chunk: list[tuple[int, UUID, NewEvent]] = []
         try:
@@ -220,9 +223,3 @@ def import_events(
         )
         raise typer.Exit(1)
     typer.echo(f"imported {summary}")
-
-
-def register(cli: typer.Typer) -> None:
-    cli.command()(project)
-    cli.command()(rebuild)
-    cli.command("import")(import_events)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from api.deps import TrackerDep, parse_known_at
-from domain.errors import InvalidEvent
+from domain.errors import InvalidQuery
 from service.security import SecurityStore
 
 
@@ -49,8 +49,8 @@ router = APIRouter(prefix="/v1", tags=["security"])
 def _instant(name: str, text: str | None) -> str | None:
     try:
         parsed = parse_known_at(text)
-    except InvalidEvent:
-        raise InvalidEvent(
+    except InvalidQuery:
+        raise InvalidQuery(
             f"{name} {text!r} is not an RFC 3339 instant, e.g. 2026-03-15T12:00:00Z.",
             [{"loc": ["query", name], "msg": "not an RFC 3339 instant"}],
         ) from None

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import AsOf, KnownAt, TrackerDep
 from api.problems import problem
-from domain.errors import InvalidEvent
+from domain.errors import InvalidCursor
 from domain.program import format_instant
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
 
@@ -41,7 +41,7 @@ def decode_cursor(cursor: str) -> str:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         return str(UUID(text))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidEvent(
+        raise InvalidCursor(
             "cursor is not one this service handed out; use next_cursor of the previous page.",
             [{"loc": ["query", "cursor"], "msg": "not a valid cursor"}],
         ) from None

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import PersistenceError
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,7 +16,13 @@ from api.ui.chart import timeline_figure
 from api.ui.render import FIGURE_LABELS, day_input, error_page, local_input, page, root
 from api.ui.session import Viewer, admit, record_read, viewer
 from api.ui.story import program_story
-from domain.errors import InvalidEvent, ProgramNotFound, TrackerError
+from domain.errors import (
+    InvalidEvent,
+    InvalidRequest,
+    ProgramNotFound,
+    StoreUnavailable,
+    TrackerError,
+)
 from domain.policy import PolicyPack
 from domain.program import format_instant
 from projections.model import format_hours
@@ -26,6 +30,7 @@ from projections.record import build_record
 from service import replay
 from service.application import Tracker
 from service.integrity import TrailDamaged
+from service.storage import store_errors
 
 router = APIRouter(include_in_schema=False)
 PROGRAM = "/v1/programs/{program_id}"
@@ -46,7 +51,8 @@ def with_clause(finding: dict[str, Any], pack: PolicyPack | None) -> dict[str, A
 
 def refusal_page(request: Request, error: TrackerError, who: Viewer) -> HTMLResponse:
     """What the tracker refused, said on a page with the API's status code."""
-    title = "Not a valid request" if isinstance(error, InvalidEvent) else error.title
+    invalid = isinstance(error, (InvalidEvent, InvalidRequest))
+    title = "Not a valid request" if invalid else error.title
     return error_page(request, status_of(error), title, error.detail, who)
 
 
@@ -55,12 +61,15 @@ def shown(
 ) -> HTMLResponse:
     """Build a program's page, turn refusals into error pages, and log the read."""
     try:
-        try:
-            response = build()
-        except TrackerError as error:
-            response = refusal_page(request, error, who)
-        record_read(request, who, endpoint, response.status_code, program_id)
-    except (PersistenceError, sqlite3.Error):
+        with store_errors():
+            try:
+                response = build()
+            except StoreUnavailable:
+                raise
+            except TrackerError as error:
+                response = refusal_page(request, error, who)
+            record_read(request, who, endpoint, response.status_code, program_id)
+    except StoreUnavailable:
         return error_page(request, 503, "Store unavailable", UNAVAILABLE, who)
     return response
 

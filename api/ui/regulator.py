@@ -11,13 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from eventsourcing.persistence import PersistenceError
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
@@ -26,9 +24,10 @@ from api.routers import regulator as json_list
 from api.ui.pages import UNAVAILABLE, refusal_page
 from api.ui.render import SECURITY_HEADERS, day_input, error_page, local_input, page
 from api.ui.session import Viewer, admit, record_read
-from domain.errors import InvalidEvent, TrackerError
+from domain.errors import InvalidQuery, StoreUnavailable, TrackerError
 from domain.program import format_instant
 from service.application import Tracker
+from service.storage import store_errors
 
 router = APIRouter(include_in_schema=False)
 LIST = "/v1/programs"
@@ -94,11 +93,11 @@ class Filters:
     def arguments(self, tracker: Tracker) -> dict[str, Any]:
         """The JSON route's arguments, checked as its query validation would."""
         if self.status and self.status not in STATUSES:
-            raise InvalidEvent(f"status {self.status!r} is not one of {', '.join(STATUSES)}.")
+            raise InvalidQuery(f"status {self.status!r} is not one of {', '.join(STATUSES)}.")
         if self.discharge_eligible not in ("", "true", "false"):
-            raise InvalidEvent("discharge_eligible is true, false or empty.")
+            raise InvalidQuery("discharge_eligible is true, false or empty.")
         if len(self.finding) > 100 or len(self.provider_id) > 500:
-            raise InvalidEvent("A finding code or provider id that long is not one we know.")
+            raise InvalidQuery("A finding code or provider id that long is not one we know.")
         return {
             # Both times are fixed here, so that every page and the CSV see one instant.
             "as_of": parse_as_of(self.as_of) or datetime.now(UTC).date(),
@@ -136,20 +135,22 @@ def fetch(
 
 def refused(request: Request, who: Viewer, error: Exception, endpoint: str) -> Response:
     """The page for a refusal, logged as a read like any other answer."""
+    if isinstance(error, StoreUnavailable):
+        return error_page(request, 503, "Store unavailable", UNAVAILABLE, who)
     if isinstance(error, ListRefused):
         response = error_page(request, error.status, error.title, error.detail, who)
     elif isinstance(error, TrackerError):
         response = refusal_page(request, error, who)
-    else:
-        return error_page(request, 503, "Store unavailable", UNAVAILABLE, who)
+    else:  # FAILURES holds nothing else
+        raise error
     try:
         record_read(request, who, endpoint, response.status_code)
-    except (PersistenceError, sqlite3.Error):
+    except StoreUnavailable:
         return error_page(request, 503, "Store unavailable", UNAVAILABLE, who)
     return response
 
 
-FAILURES = (TrackerError, ListRefused, PersistenceError, sqlite3.Error)
+FAILURES = (TrackerError, ListRefused)
 
 
 @router.get("/ui/programs", response_class=HTMLResponse)
@@ -168,10 +169,11 @@ def programs_page(
     try:
         size = int(limit) if limit.isdigit() else 0
         if not 1 <= size <= MAX_LIMIT:
-            raise InvalidEvent(f"limit is a whole number from 1 to {MAX_LIMIT}.")
-        arguments = filters.arguments(tracker)
-        found = fetch(request, tracker, arguments, size, cursor or None)
-        record_read(request, who, "/ui/programs", 200)
+            raise InvalidQuery(f"limit is a whole number from 1 to {MAX_LIMIT}.")
+        with store_errors():
+            arguments = filters.arguments(tracker)
+            found = fetch(request, tracker, arguments, size, cursor or None)
+            record_read(request, who, "/ui/programs", 200)
     except FAILURES as error:
         return refused(request, who, error, "/ui/programs")
     number = max(page_number, 1)
@@ -214,27 +216,29 @@ def programs_csv(request: Request, tracker: TrackerDep) -> Response:
         return who
     rows: list[list[str]] = []
     try:
-        arguments = filters_of(request).arguments(tracker)
-        as_of, known_at = arguments["as_of"].isoformat(), format_instant(arguments["known_at"])
-        cursor = None
-        while True:
-            found = fetch(request, tracker, arguments, MAX_LIMIT, cursor)
-            rows += [
-                [
-                    p["program_id"],
-                    csv_cell(p["provider_id"]),
-                    p["status"],
-                    "true" if p["discharge_eligible"] else "false",
-                    ";".join(p["findings"]),
-                    as_of,
-                    known_at,
+        with store_errors():
+            arguments = filters_of(request).arguments(tracker)
+            as_of = arguments["as_of"].isoformat()
+            known_at = format_instant(arguments["known_at"])
+            cursor = None
+            while True:
+                found = fetch(request, tracker, arguments, MAX_LIMIT, cursor)
+                rows += [
+                    [
+                        p["program_id"],
+                        csv_cell(p["provider_id"]),
+                        p["status"],
+                        "true" if p["discharge_eligible"] else "false",
+                        ";".join(p["findings"]),
+                        as_of,
+                        known_at,
+                    ]
+                    for p in found["programs"]
                 ]
-                for p in found["programs"]
-            ]
-            cursor = found.get("next_cursor")
-            if not cursor:
-                break
-        record_read(request, who, "/ui/programs.csv", 200)
+                cursor = found.get("next_cursor")
+                if not cursor:
+                    break
+            record_read(request, who, "/ui/programs.csv", 200)
     except FAILURES as error:
         return refused(request, who, error, "/ui/programs.csv")
     out = io.StringIO()

@@ -4,7 +4,7 @@ Signing in takes an API key (`SecurityStore.authenticate`); the browser then kee
 only a signed cookie naming the key's id (HttpOnly, SameSite=Strict, Secure over
 https, 8 hours), never the key itself. Every page looks the key up again, so a
 revoked key signs its sessions out at once. The roles are the JSON API's own
-(`api.auth.roles_for`): each page names the /v1 route whose data it shows. With
+(`api.roles.roles_for`): each page names the /v1 route whose data it shows. With
 no key at all (open mode) the pages are open, as the API is.
 """
 
@@ -18,25 +18,23 @@ from uuid import UUID
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.responses import RedirectResponse, Response
 
-from api.auth import program_owner, roles_for
+from api.roles import roles_for
 from api.ui.render import error_page, root
 from service.application import Tracker
-from service.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore
+from service.security import (
+    RECORDED_READERS,
+    Access,
+    ApiKey,
+    Role,
+    SecurityStore,
+    program_owner,
+)
 
 COOKIE = "wht_session"
 SESSION_SECONDS = 8 * 3600
 SALT = "wht-ui-session"
-
-
-class UiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WHT_", extra="ignore")
-
-    # Signs the sign-in cookie. Unset: a random secret per process, so sessions end
-    # when the service restarts; set it when several servers share one sign-in.
-    session_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,8 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     secret = getattr(state, "ui_session_secret", None)
     if secret is None:
-        secret = UiSettings().session_secret or secrets.token_urlsafe(32)
+        # WHT_SESSION_SECRET (api.settings); unset, a random one for this process.
+        secret = state.settings.session_secret or secrets.token_urlsafe(32)
         state.ui_session_secret = secret
     return URLSafeTimedSerializer(secret, salt=SALT)
 

@@ -1,4 +1,4 @@
-"""The benchmark runs end to end: `scripts/bench.py --quick` on SQLite, as CI runs it.
+"""The benchmark runs end to end: `python -m bench --quick` on SQLite, as CI runs it.
 
 A smoke test only: it checks that every phase ran and reported positive
 figures, never how fast anything was (BENCHMARKS.md holds the numbers).
@@ -32,7 +32,8 @@ def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
     done = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "scripts" / "bench.py"),
+            "-m",
+            "bench",
             "--quick",
             "--json",
             str(out),

@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from scripts.demo import load_demo
 from service.application import Tracker
+from service.demo import load_demo
 from tests.helpers import (
     ADMITTED_ON,
     LATER,

@@ -27,10 +27,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from api.app import create_app
 from api.ui.render import FIGURE_LABELS, show
 from domain.intake import parse_event
-from scripts.demo import load_demo
-from scripts.screenshots import CHROMIUM_ARGS, ensure_chromium
 from service.application import Tracker
+from service.demo import load_demo
 from service.security import SecurityStore
+from tests.e2e.browser import CHROMIUM_ARGS, ensure_chromium
 from tests.e2e.ui_support import AS_OF, Site, demo_site, figures_shown, shot, sign_in
 
 pytestmark = pytest.mark.slow

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.auth import install_auth
-from scripts.screenshots import demo_tracker, serving
 from service.application import Tracker
 from service.security import SecurityStore
+from tests.e2e.browser import demo_tracker, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 AS_OF = "2026-04-10"

@@ -2,7 +2,7 @@
 """Benchmarks against the stack's own floor: ingestion, point-in-time reads, regulator
 queries, rebuilds.
 
-    .venv/bin/python scripts/bench.py [--quick] [--json FILE]
+    .venv/bin/python -m bench [--quick] [--json FILE]
         [--database-url sqlite:///PATH | postgresql://postgres@127.0.0.1:5432/postgres]
     .venv/bin/wht bench ...            (the same, as a command)
 
@@ -40,15 +40,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.bench_ingest import ingest_batch, ingest_single  # noqa: E402
-from scripts.bench_reads import known_at, regulator  # noqa: E402
-from scripts.bench_report import machine, print_table, summary  # noqa: E402
-from scripts.bench_stores import Stores  # noqa: E402
-from scripts.bench_workload import QUICK, Plan  # noqa: E402
+from bench.ingest import ingest_batch, ingest_single
+from bench.reads import known_at, regulator
+from bench.report import machine, print_table, summary
+from bench.stores import Stores
+from bench.workload import QUICK, Plan
 
 PHASES = ("ingest_single", "ingest_batch", "known_at", "regulator")  # regulator includes rebuild
 
@@ -160,7 +156,3 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
         say(f"wrote {args.json}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,9 +22,9 @@ from uuid import UUID
 
 import httpx
 
-from scripts import bench_floor as floor
-from scripts.bench_stores import Stores, best, percentile, served, store_process_env, wht_command
-from scripts.bench_workload import (
+from bench import floor
+from bench.stores import Stores, best, percentile, served, store_process_env, wht_command
+from bench.workload import (
     Event,
     Plan,
     by_date,

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from scripts import bench_floor as floor
-from scripts.bench_stores import Stores, best, own_cpu, percentile, served
-from scripts.bench_workload import Event, Plan, body, by_date, programs
+from bench import floor
+from bench.stores import Stores, best, own_cpu, percentile, served
+from bench.workload import Event, Plan, body, by_date, programs
 
 
 def encoded(payload: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""Four realistic demo programs, sent through the tracker's own ingestion path.
+"""Four realistic demo programs, sent through the tracker's own ingestion path (`wht demo`).
 
 Ids are derived from names, so loading twice stores nothing new (idempotency).
 """

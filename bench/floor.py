@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from api.bootstrap import cipher_env, store_env
-from scripts.bench_workload import Event
+from bench.workload import Event
 
 
 class Trail(Aggregate):
