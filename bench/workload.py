@@ -17,6 +17,7 @@ from uuid import UUID
 
 Event = tuple[UUID, str, str, date, dict[str, Any]]  # program, event_id, type, date, data
 
+MAX_DAY_HOURS = 24  # hours in a day: a date cannot hold more sessions
 CLINICIAN = {"name": "Pat Lee", "discipline": "physical_therapist", "license_number": "PT-1"}
 CRITERIA = (
     "potential_to_benefit",
@@ -49,6 +50,7 @@ def program(rnd: random.Random, provider: str, length: int, start: date) -> list
     pid = _uuid(rnd)
     out: list[Event] = []
     sessions: list[str] = []
+    logged: dict[date, int] = {}
 
     def add(kind: str, on: date, data: dict[str, Any]) -> str:
         event_id = str(_uuid(rnd))
@@ -129,19 +131,25 @@ def program(rnd: random.Random, provider: str, length: int, start: date) -> list
                 },
             )
         else:
-            sessions.append(
-                add(
-                    "SessionLogged",
-                    day,
-                    {
-                        "hours": rnd.choice([3, 4, 6, 6, 6, 8, 9]),
-                        "provider": CLINICIAN,
-                        "activities": ["work_simulation"],
-                        "ancillary_minutes": {"97110": 20, "97530": 0, "97112": 0},
-                        "documented": rnd.random() > 0.05,
-                    },
+            # The same draws as ever, but a date's sessions stay within 24 hours
+            # (more cannot be a fact, and is refused).
+            hours = min(rnd.choice([3, 4, 6, 6, 6, 8, 9]), MAX_DAY_HOURS - logged.get(day, 0))
+            documented = rnd.random() > 0.05
+            if hours > 0:
+                logged[day] = logged.get(day, 0) + hours
+                sessions.append(
+                    add(
+                        "SessionLogged",
+                        day,
+                        {
+                            "hours": hours,
+                            "provider": CLINICIAN,
+                            "activities": ["work_simulation"],
+                            "ancillary_minutes": {"97110": 20, "97530": 0, "97112": 0},
+                            "documented": documented,
+                        },
+                    )
                 )
-            )
     if closing:
         day += timedelta(days=1)
         add(
