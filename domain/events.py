@@ -23,6 +23,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
 )
 
 EARLIEST = date(1900, 1, 1)
@@ -45,15 +48,54 @@ def _plausible(value: date) -> date:
     return value
 
 
+# How deep a body's JSON may nest, and which characters no text may hold: a
+# NUL cannot be stored by PostgreSQL (and SQLite would take it), and control
+# characters other than tab and line breaks are never part of a clinic's text.
+MAX_DEPTH = 16
+CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
+
+
+def at_intake(info: ValidationInfo) -> bool:
+    """Whether a body is being validated as sent by a client (`parse_event`), not
+    read back from the store: stored trails keep loading under rules that were
+    tightened after they were recorded (they are facts, never changed)."""
+    return bool(info.context and info.context.get("intake"))
+
+
+def refuse_deep(value: Any, depth: int = 0) -> None:
+    """Raise ValueError for JSON nested past MAX_DEPTH (no event body nests that deep)."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for item in value.values():
+            refuse_deep(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_deep(item, depth + 1)
+
+
+def _printable(value: str, info: ValidationInfo) -> str:
+    if at_intake(info) and not CONTROL.isdisjoint(value):
+        raise ValueError("contains a control character (such as NUL), which text cannot hold")
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_plausible)]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
-ShortText = Annotated[str, StringConstraints(max_length=500)]
+Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_printable)]
+ShortText = Annotated[str, StringConstraints(max_length=500), AfterValidator(_printable)]
 
 
 class Strict(BaseModel):
     """Base for every event body: unknown fields refused, values frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_deep(cls, data: Any, info: ValidationInfo) -> Any:
+        if at_intake(info):
+            refuse_deep(data)
+        return data
 
 
 BodyRegion = Literal[
@@ -104,7 +146,16 @@ class Worker(Strict):
     name: ShortText = ""
     employer: ShortText = ""
     job_title: ShortText = ""
+    # Text (API.md). Early trails stored lists here; they still load, but a
+    # client can no longer send one (a free-form tree broke pages at depth 245).
     work_history: Text | list[Any] = ""
+
+    @field_validator("work_history")
+    @classmethod
+    def _text_at_intake(cls, value: Any, info: ValidationInfo) -> Any:
+        if at_intake(info) and not isinstance(value, str):
+            raise ValueError("must be text")
+        return value
 
 
 class Claim(Strict):
@@ -216,7 +267,14 @@ class AbsenceRecorded(Strict):
 
 class TardinessRecorded(Strict):
     # Under a minute late is not late: such an entry cannot be a fact (DOMAIN.md R3).
-    minutes_late: int = Field(ge=1, le=1440)
+    minutes_late: int = Field(ge=0, le=1440)
+
+    @field_validator("minutes_late")
+    @classmethod
+    def _late_at_intake(cls, value: int, info: ValidationInfo) -> int:
+        if at_intake(info) and value < 1:
+            raise ValueError("must be at least 1 minute: under a minute late is not late")
+        return value
 
 
 class ProgressReEvaluated(Strict):

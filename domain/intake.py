@@ -66,7 +66,7 @@ def parse_event(
             [{"loc": [*prefix, "type"], "msg": f"must be one of {', '.join(EVENT_MODELS)}"}],
         )
     try:
-        model = model_cls.model_validate(data if data is not None else {})
+        model = model_cls.model_validate(data if data is not None else {}, context={"intake": True})
     except ValidationError as exc:
         raise InvalidEvent(
             f"The data of this {event_type} is not valid: see errors.",
@@ -81,15 +81,30 @@ def parse_event(
     )
 
 
+# In the tz database but not places: the machine's own zone, a build artefact.
+NOT_REGIONS = frozenset({"localtime", "posixrules", "Factory"})
+
+
 def time_zone(name: str | None) -> ZoneInfo:
-    """The program's time zone (UTC when the referral names none)."""
+    """The program's time zone (UTC when the referral names none): an IANA name."""
     try:
+        if name is not None and (name in NOT_REGIONS or not name.strip()):
+            raise ValueError(name)
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidEvent(
             f"Unknown time zone {name!r}: use an IANA name such as America/Chicago.",
             [{"loc": ["body", "data", "time_zone"], "msg": "unknown IANA time zone"}],
         ) from None
+
+
+def stored_zone(name: str | None) -> ZoneInfo:
+    """The time zone of a stored referral: as `time_zone`, but UTC for a name that is
+    no longer accepted (a trail recorded before the check still reads)."""
+    try:
+        return time_zone(name)
+    except InvalidEvent:
+        return ZoneInfo("UTC")
 
 
 def dates_in(event: NewEvent) -> list[tuple[list[str | int], date]]:

@@ -32,7 +32,7 @@ from domain.errors import (
 )
 from domain.events import ProgramReferred, dump_data
 from domain.facts import Fact
-from domain.intake import NewEvent, refuse_future_dates, time_zone
+from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog, PolicyPack
 from domain.program import Program, format_instant
 from projections.compliance import Assessment, assess
@@ -71,7 +71,7 @@ class View:
     def today(self) -> date:
         referral = self.program.referral
         zone = getattr(referral.data, "time_zone", None) if referral else None
-        return datetime.now(time_zone(zone)).date()
+        return datetime.now(stored_zone(zone)).date()
 
     def assess(self, as_of: date | None = None) -> Assessment:
         return assess(
@@ -288,7 +288,11 @@ class Tracker(Application[UUID]):
         if referral is None and program is not None and program.referral is not None:
             referral = program.referral.data  # type: ignore[assignment]
         zone = referral.time_zone if referral else None
-        today = datetime.now(time_zone(zone)).date()
+        # A referral being posted must name a real region; a stored one is read leniently.
+        clock_zone = (
+            time_zone(zone) if isinstance(event.data, ProgramReferred) else stored_zone(zone)
+        )
+        today = datetime.now(clock_zone).date()
         refuse_future_dates(event, today, zone or "UTC")
         requested = event.data.policy if isinstance(event.data, ProgramReferred) else None
         if requested is not None and self.catalog.get(requested) is None:
