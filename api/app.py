@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import problems, tool_version
 from api.auth import install_auth
+from api.hygiene import clean_query
 from api.limits import BodySizeLimit
 from api.routers import access_log, audit, digest, ingest, policies, programs, regulator, ui
 from api.settings import Settings
@@ -54,6 +55,7 @@ def create_app(
     `settings` are the process's (`wht serve` passes its own); read here when not given."""
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(clean_query)],
         title="Work hardening compliance tracker",
         version=tool_version(),
         description="Records work hardening programs as events and derives their compliance "

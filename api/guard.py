@@ -21,6 +21,7 @@ from api.ownership import own_programs_only
 from api.problems import problem
 from api.roles import Call, Refused, roles_for
 from domain.errors import StoreUnavailable
+from domain.events import CONTROL
 from service.application import Tracker
 from service.security import RECORDED_READERS, Access, ApiKey, Role, SecurityStore, program_owner
 
@@ -157,13 +158,15 @@ class Guard:
 
         await self.app(scope, receive, hold)
         query = scope.get("query_string", b"").decode("latin-1")
-        values = {k: v[0] for k, v in parse_qs(query).items()}
+        values = {_printable(k): _printable(v[0]) for k, v in parse_qs(query).items()}
+        if status == 422:  # refused parameters may hold anything: log their names only
+            query = "&".join(sorted(values))
         access = Access(
             key_id=call.key.key_id,
             role=call.key.role.value,
             method=call.method,
             endpoint=call.template,
-            path=scope["path"],
+            path=_printable(scope["path"]),
             status=status,
             program_id=call.params.get("program_id") or values.get("program_id"),
             as_of=values.get("as_of"),
@@ -177,3 +180,8 @@ class Guard:
             return
         for message in messages:
             await send(message)
+
+
+def _printable(text: str) -> str:
+    # The access log is stored text: no control characters (PostgreSQL cannot hold a NUL).
+    return "".join("\ufffd" if char in CONTROL else char for char in text)
