@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import Depends, Query, Request
 
 from domain.errors import InvalidQuery, ProgramNotFound
+from domain.events import EARLIEST
 from service.application import Tracker
 
 
@@ -46,20 +47,35 @@ def parse_known_at(
         ) from None
 
 
+# The business dates a read may ask about: no fact is dated before 1900, and
+# nothing the policy counts (weeks, working days, deadlines) runs for centuries.
+AS_OF_RANGE = (EARLIEST, date(2999, 12, 31))
+
+
 def parse_as_of(
-    as_of: Annotated[str | None, Query(description="business date YYYY-MM-DD")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(description="business date YYYY-MM-DD, from 1900-01-01 to 2999-12-31"),
+    ] = None,
 ) -> date | None:
     if as_of is None or as_of == "":
         return None
     try:
         if len(as_of) != 10:
             raise ValueError
-        return date.fromisoformat(as_of)
+        day = date.fromisoformat(as_of)
     except ValueError:
         raise InvalidQuery(
             f"as_of {as_of!r} is not a date written YYYY-MM-DD.",
             [{"loc": ["query", "as_of"], "msg": "not a YYYY-MM-DD date"}],
         ) from None
+    first, last = AS_OF_RANGE
+    if not first <= day <= last:
+        raise InvalidQuery(
+            f"as_of {as_of} is out of range: business dates run from {first} to {last}.",
+            [{"loc": ["query", "as_of"], "msg": f"must be from {first} to {last}"}],
+        )
+    return day
 
 
 KnownAt = Annotated[datetime | None, Depends(parse_known_at)]
