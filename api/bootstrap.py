@@ -7,7 +7,7 @@ from base64 import b64decode
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from api.settings import Settings
+from api.settings import Settings, redacted_url
 from service.application import Tracker
 from service.persistence.sealed import Sealing
 
@@ -62,7 +62,7 @@ def store_env(database_url: str) -> dict[str, str]:
             "APPLICATION_RECORDER_TOPIC": "service.persistence.sealed:SealedPostgresRecorder",
         }
     raise BadDatabaseUrl(
-        f"Unsupported WHT_DATABASE_URL {database_url!r}: use sqlite:///PATH or "
+        f"Unsupported WHT_DATABASE_URL {redacted_url(database_url)!r}: use sqlite:///PATH or "
         "postgresql://USER[:PASSWORD]@HOST:PORT/DB"
     )
 

@@ -50,7 +50,9 @@ def serve(
     if refusal := check_serve_host(host, tracker):
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"wht: serving on http://{host}:{port} (store: {settings.database_url})", err=True)
+    typer.echo(
+        f"wht: serving on http://{host}:{port} (store: {settings.store_for_humans})", err=True
+    )
     app = create_app(tracker, settings=settings, projection=projection)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

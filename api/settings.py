@@ -7,7 +7,36 @@ else reads the environment.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HIDDEN = "***"
+
+
+def redacted_url(url: str) -> str:
+    """The store URL as it may be printed or logged: any password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        netloc = f"{parts.username or ''}:{HIDDEN}@{host}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # not even a URL: print nothing of it
+        return HIDDEN
+
+
+def redacted(text: str, url: str) -> str:
+    """`text` (an error message, say) with the URL's password nowhere in it."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    text = text.replace(url, redacted_url(url))
+    return text.replace(password, HIDDEN) if password else text
 
 
 class Settings(BaseSettings):
@@ -15,6 +44,12 @@ class Settings(BaseSettings):
 
     # WHT_DATABASE_URL: the store (sqlite:///PATH or postgresql://USER@HOST:PORT/DB).
     database_url: str = "sqlite:///var/wht.sqlite"
+
+    @property
+    def store_for_humans(self) -> str:
+        """The store URL without its password, for messages and logs."""
+        return redacted_url(self.database_url)
+
     # WHT_CIPHER_KEY: a base64 AES key (`wht keys cipher-key`): when set, stored events are
     # encrypted and compressed. Set it before the first event is stored, and never lose it.
     cipher_key: str | None = None

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import typer
 
 from api.bootstrap import BadDatabaseUrl, tracker_for
-from api.settings import Settings
+from api.settings import Settings, redacted
 from domain.errors import TrackerError
 from service.application import Tracker
 
@@ -32,9 +32,10 @@ def open_tracker(settings: Settings) -> Tracker:
     try:
         return tracker_for(settings)
     except BadDatabaseUrl as exc:
-        raise fail(str(exc), 2) from None
+        raise fail(redacted(str(exc), settings.database_url), 2) from None
     except Exception as exc:  # the store itself is unreachable or unreadable
-        raise fail(f"cannot open the store at {settings.database_url}: {exc}") from None
+        message = redacted(str(exc), settings.database_url)
+        raise fail(f"cannot open the store at {settings.store_for_humans}: {message}") from None
 
 
 @contextmanager
