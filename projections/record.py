@@ -210,6 +210,18 @@ class FiledFacts:
         self._session_days = _session_days(self._sessions.entries)
         self._session_dates = tuple(day.day for day in self._session_days)
 
+    def singleton_dates(self) -> tuple[date, ...]:
+        """The dates of every remaining referral, admission, discharge, evaluation and report.
+
+        These are the facts a rule may read whatever their date relative to the
+        finding it dates (see `projections.epochs`): between two of these dates
+        the record's singletons stay the same. Sorted, without repeats.
+        """
+        found = {entry.occurred_on for entry in self._referrals}
+        for filed in (self._admissions, self._discharges, self._evaluations, self._reports):
+            found.update(filed.days)
+        return tuple(sorted(found))
+
     def record(self, as_of: date) -> ProgramRecord:
         """The `ProgramRecord` of these facts as of `as_of` (see `build_record`)."""
         referral = next((entry for entry in self._referrals if entry.occurred_on <= as_of), None)

@@ -22,28 +22,11 @@ from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.breakpoints import breakpoints
 from projections.compliance import judge, status_of
+from projections.epochs import State, states_on
 from projections.record import FiledFacts, ProgramRecord, build_record
 
 # The timeline starts before any business date: `BEGINNING` stands for "always".
 BEGINNING = date.min
-
-
-@dataclass(frozen=True)
-class State:
-    """What the regulator's list shows of a program on one business date."""
-
-    status: str
-    discharge_eligible: bool
-    findings: frozenset[str]
-
-    def as_json(self) -> list[object]:
-        return [self.status, self.discharge_eligible, sorted(self.findings)]
-
-    @classmethod
-    def from_json(cls, value: Sequence[object]) -> State:
-        status, eligible, codes = value
-        assert isinstance(codes, list)
-        return cls(str(status), bool(eligible), frozenset(str(c) for c in codes))
 
 
 @dataclass(frozen=True)
@@ -198,7 +181,8 @@ def build_timeline(
     previous: Timeline | None = None,
     since: date | None = None,
 ) -> Timeline:
-    """The program's state on every business date, assessed once per breakpoint.
+    """The program's state on every business date: its state on each breakpoint,
+    judged once per epoch of its singletons (`projections.epochs`).
 
     With `previous` and `since`, the caller vouches that the assessment of
     every date before `since` is as in `previous` (a new fact that occurred
@@ -208,10 +192,11 @@ def build_timeline(
 
     filed = FiledFacts(facts)
 
-    def state(as_of: date) -> State:
-        return _state(
-            filed.record(as_of),
+    def states(days: Sequence[date]) -> list[State]:
+        return states_on(
+            filed,
             pack,
+            days,
             pack_in_force=pack_in_force,
             earlier_programs_same_referral=earlier_programs_same_referral,
         )
@@ -220,9 +205,10 @@ def build_timeline(
     if previous is not None and since is not None and since > BEGINNING:
         kept = [(start, s) for start, s in previous.changes if start < since]
         later = sorted({since, *(d for d in dates if d > since)})
-        return _merged([*kept, *((d, state(d)) for d in later)])
+        return _merged([*kept, *zip(later, states(later), strict=True)])
     if not dates:
-        return Timeline(((BEGINNING, state(BEGINNING)),))
+        return Timeline(((BEGINNING, states([BEGINNING])[0]),))
     first = dates[0]
-    before = state(first - timedelta(days=1)) if first > BEGINNING else state(first)
-    return _merged([(BEGINNING, before), *((d, state(d)) for d in dates)])
+    before = first - timedelta(days=1) if first > BEGINNING else first
+    found = states([before, *dates])
+    return _merged([(BEGINNING, found[0]), *zip(dates, found[1:], strict=True)])
