@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 from eventsourcing.utils import EnvType
 
 from domain.errors import (
@@ -42,6 +42,7 @@ from projections.referrals import (
     referral_spans,
     standing_referral,
 )
+from service.integrity import TrailDamaged, verify_program
 from service.persistence import IndexedRecorder, IndexRow
 
 SAVE_ATTEMPTS = 20
@@ -93,6 +94,13 @@ def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program
     for event in pending:
         current = event.mutate(current)
     return current  # type: ignore[no-any-return]
+
+
+def _stored_version(program: Program | None, event_id: str) -> int | None:
+    # The version at which the trail holds `event_id` (ids are lower-case UUIDs).
+    if program is None:
+        return None
+    return next((f.version for f in program.trail if f.event_id == event_id), None)
 
 
 def receipt_date(program: Program | None, occurred_on: date) -> date:
@@ -185,6 +193,10 @@ class Tracker(Application[UUID]):
                 if program_id not in programs:
                     programs[program_id] = self._load(program_id)
                 program = programs[program_id]
+                stored = _stored_version(program, event.event_id)
+                if stored is not None:  # in the trail, though its index row is gone
+                    receipts.append(self._repeat_from_trail(program_id, program, stored, sha))
+                    continue
                 receipt, program, row = self._apply(
                     program_id, program, event, sha, views, referrals, programs
                 )
@@ -229,7 +241,46 @@ class Tracker(Application[UUID]):
                 f"event_id {prior.event_id} was already recorded with a different body. Use a "
                 "new event_id for a new event, or EntryRetracted to correct the old one."
             )
-        return Receipt(200, json.loads(prior.result))
+        try:
+            body = json.loads(prior.result)
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError:  # a garbled stored receipt: answer it again from the trail
+            body = self._receipt_again(prior.program_id, prior.version)
+        return Receipt(200, body)
+
+    def _repeat_from_trail(
+        self, program_id: UUID, program: Program | None, version: int, sha: str
+    ) -> Receipt:
+        assert program is not None
+        fact = program.trail[version - 1]
+        stored = NewEvent(fact.event_id, fact.type, fact.occurred_on, fact.data)
+        if stored.body_sha(program_id) != sha:
+            raise EventIdConflict(
+                f"event_id {fact.event_id} was already recorded with a different body. Use a "
+                "new event_id for a new event, or EntryRetracted to correct the old one."
+            )
+        return Receipt(200, self._receipt_again(program_id, version))
+
+    def _receipt_again(self, program_id: UUID, version: int) -> dict[str, Any]:
+        """The receipt of the event at `version`, derived again from the trail (the same
+        judging as when it was recorded: before and after it, at R11's date)."""
+        program = self.program(program_id)
+        fact = program.trail[version - 1]
+        earlier = program.at_version(version - 1) if version > 1 else None
+        judged_on = receipt_date(earlier, fact.occurred_on)
+        after = self._view(program.at_version(version), fact.recorded_at).assess(judged_on)
+        old: set[tuple[str, str, date]] = set()
+        if earlier is not None:
+            before = self._view(earlier, fact.recorded_at).assess(judged_on)
+            old = {f.key() for f in before.findings}
+        return {
+            "program_id": str(program_id),
+            "event_id": fact.event_id,
+            "version": version,
+            "recorded_at": format_instant(fact.recorded_at),
+            "findings": [f.as_dict() for f in after.findings if f.key() not in old],
+        }
 
     def program(self, program_id: UUID) -> Program:
         """The program at its latest stored version, shared: read it, never change it.
@@ -241,9 +292,14 @@ class Tracker(Application[UUID]):
         program: a program handed out is never changed after. Raises
         `AggregateNotFoundError` for an unknown program.
         """
-        program: Program = self.repository.get(
-            program_id, projector_func=_fork_and_project, deepcopy_from_cache=False
-        )
+        try:
+            program: Program = self.repository.get(
+                program_id, projector_func=_fork_and_project, deepcopy_from_cache=False
+            )
+        except (AggregateNotFoundError, TrackerError, PersistenceError):
+            raise  # unknown program, a refusal, the store unreachable: not damage
+        except Exception as exc:  # the stored trail no longer replays
+            raise self.damaged(program_id, exc) from None
         cache = self.repository.cache
         if cache is not None:
             try:
@@ -253,6 +309,17 @@ class Tracker(Application[UUID]):
             if cached is not program and (cached is None or cached.version < program.version):
                 cache.put(program_id, program)
         return program
+
+    def damaged(self, program_id: UUID, exc: BaseException) -> TrailDamaged:
+        """The refusal for a program whose stored trail no longer replays: where the
+        hash chain breaks, so that nobody is answered from a trail that was altered."""
+        report = verify_program(self.recorder, self.mapper, program_id, self.index)
+        return TrailDamaged(
+            f"The stored trail of program {program_id} cannot be replayed ({type(exc).__name__})"
+            f"; its hash chain is broken at version {report.first_bad_version}. "
+            f"GET /v1/programs/{program_id}/integrity lists the damage.",
+            first_bad_version=report.first_bad_version,
+        )
 
     def _load(self, program_id: UUID) -> Program | None:
         try:

@@ -14,12 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.errors import TrackerError
 from domain.facts import Fact
 from projections.audit import Judge, Step, catalog_judge, replay
 from projections.referrals import programs_before, referral_spans
 from service.application import Tracker, View
-from service.integrity import END_OF_TIME, IntegrityReport, TrailDamaged, verify_program
+from service.integrity import END_OF_TIME, IntegrityReport, verify_program
 
 
 def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:
@@ -75,19 +74,8 @@ def audit(
 
 
 def readable_view(tracker: Tracker, program_id: UUID, known_at: datetime | None) -> View:
-    """`tracker.view`, with a trail that no longer replays reported as damaged."""
-    try:
-        return tracker.view(program_id, known_at)
-    except TrackerError:
-        raise
-    except Exception as exc:  # the store was altered: say where to look, not a 500
-        report = integrity(tracker, program_id)
-        raise TrailDamaged(
-            f"The stored trail of program {program_id} cannot be replayed ({type(exc).__name__})"
-            f"; its hash chain is broken at version {report.first_bad_version}. "
-            f"GET /v1/programs/{program_id}/integrity lists the damage.",
-            first_bad_version=report.first_bad_version,
-        ) from None
+    """`tracker.view`: a trail that no longer replays is refused as `TrailDamaged`."""
+    return tracker.view(program_id, known_at)
 
 
 def integrity(tracker: Tracker, program_id: UUID) -> IntegrityReport:

@@ -14,6 +14,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import Conflict, InvalidRequest, NotFound
+from service.integrity import TrailDamaged
 from service.security.tables import Tables
 from service.storage import store_errors_unavailable
 
@@ -50,11 +51,25 @@ class InvalidApiKey(InvalidRequest):
 def program_owner(tracker: Application[Any], program_id: UUID) -> str | None:
     """The provider_id of a program's referral in force (else its first), None if none."""
     try:
-        program: Any = tracker.repository.get(program_id)
+        program: Any = tracker.program(program_id)  # type: ignore[attr-defined]
     except AggregateNotFoundError:
         return None
+    except TrailDamaged:
+        # Whose it is still decides who may hear that it is damaged (the others get
+        # 404): the referral at version 1, if that much of the trail still reads.
+        return _first_provider(tracker, program_id)
     referral = program.referral or (program.trail[0] if program.trail else None)
     return getattr(referral.data, "provider_id", None) if referral else None
+
+
+def _first_provider(tracker: Application[Any], program_id: UUID) -> str | None:
+    try:
+        first = tracker.recorder.select_events(program_id, lte=1, limit=1)
+        data = getattr(tracker.mapper.to_domain_event(first[0]), "data", None) if first else None
+    except Exception:  # damaged there too: nobody's, as far as anyone can tell
+        return None
+    provider = data.get("provider_id") if isinstance(data, dict) else None
+    return provider if isinstance(provider, str) else None
 
 
 @dataclass(frozen=True)
