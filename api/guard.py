@@ -58,7 +58,15 @@ class Guard:
             raise Refused(unavailable()) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self._loopback_only_when_open(scope)
+        except Refused as refused:
+            await refused.response(scope, receive, send)
+            return
+        if not scope["path"].startswith("/v1"):
             await self.app(scope, receive, send)
             return
         try:
@@ -72,6 +80,34 @@ class Guard:
             await self._recorded(call, scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    async def _loopback_only_when_open(self, scope: Scope) -> None:
+        """With no API key, answer only requests addressed to a loopback name.
+
+        An open service listens on loopback only, but a web page the user visits
+        could point a name it controls at 127.0.0.1 (DNS rebinding) and read the
+        programs through the user's browser: its requests carry that name in
+        `Host`. Names in WHT_ALLOWED_HOSTS are admitted too.
+        """
+        host = _host_name(dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1"))
+        if is_loopback_name(host) or host in self._allowed_hosts():
+            return
+        if await self._db(self.store.has_keys):
+            return
+        raise Refused(
+            problem(
+                421,
+                "Misdirected request",
+                f"This service has no API key yet, so it answers only requests addressed to "
+                f"a loopback name (localhost, 127.0.0.1, [::1]), not {host or 'no host'!r}. "
+                "Create a key (`wht keys add`) to serve other names.",
+            )
+        )
+
+    def _allowed_hosts(self) -> frozenset[str]:
+        settings = getattr(self.fastapi.state, "settings", None)
+        names = getattr(settings, "allowed_hosts", "") or ""
+        return frozenset(name.strip().lower() for name in names.split(",") if name.strip())
 
     async def _admit(self, scope: Scope, receive: Receive) -> tuple[Call | None, Receive]:
         if not await self._db(self.store.has_keys):
@@ -185,3 +221,19 @@ class Guard:
 def _printable(text: str) -> str:
     # The access log is stored text: no control characters (PostgreSQL cannot hold a NUL).
     return "".join("\ufffd" if char in CONTROL else char for char in text)
+
+
+def _host_name(header: str) -> str:
+    """The name of a Host header, without its port, lower case ('[::1]:8000' -> '::1')."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def is_loopback_name(name: str) -> bool:
+    """localhost (and *.localhost), 127.0.0.0/8 and ::1."""
+    if name == "localhost" or name.endswith(".localhost") or name == "::1":
+        return True
+    parts = name.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() for p in parts)

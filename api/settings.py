@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HIDDEN = "***"
+MIN_SESSION_SECRET = 32
 
 
 def redacted_url(url: str) -> str:
@@ -57,3 +59,19 @@ class Settings(BaseSettings):
     # process, so sessions end when the service restarts; set it when several servers
     # share one sign-in.
     session_secret: str | None = None
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        # A short secret lets a cookie be forged offline ('x' did): ask for 32 random
+        # bytes' worth (`wht keys session-secret` prints one).
+        if value is not None and len(value.strip()) < MIN_SESSION_SECRET:
+            raise ValueError(
+                f"WHT_SESSION_SECRET must be at least {MIN_SESSION_SECRET} characters of "
+                "random text: `wht keys session-secret` prints one"
+            )
+        return value
+
+    # WHT_ALLOWED_HOSTS: with no API key yet (open mode) the service answers only
+    # requests addressed to loopback names; these comma-separated names too.
+    allowed_hosts: str = ""

@@ -7,6 +7,7 @@ If PostgreSQL cannot be reached the PostgreSQL cases fail: they never skip.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,10 @@ from api.bootstrap import build_tracker
 from service.application import Tracker
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+# Starlette's TestClient addresses every request to the host "testserver": an open
+# service (no API key) answers only loopback names and those of WHT_ALLOWED_HOSTS.
+os.environ.setdefault("WHT_ALLOWED_HOSTS", "testserver")
 
 
 def _admin() -> psycopg.Connection:
