@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from api.commands import audit, bench, keys, readmodel
 from api.settings import Settings
@@ -22,7 +23,12 @@ cli = typer.Typer(
 @cli.callback()
 def start(ctx: typer.Context) -> None:
     # The one place the CLI reads the environment: every command receives these settings.
-    ctx.obj = Settings()
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:  # say what is wrong, never the value (it may be a secret)
+        for error in exc.errors():
+            typer.echo(f"error: {error['msg'].removeprefix('Value error, ')}", err=True)
+        raise typer.Exit(2) from None
 
 
 def serve(
@@ -83,6 +89,7 @@ keys_cli.command("add")(keys.add)
 keys_cli.command("list")(keys.list_keys)
 keys_cli.command("revoke")(keys.revoke)
 keys_cli.command("cipher-key")(keys.cipher_key)
+keys_cli.command("session-secret")(keys.session_secret)
 cli.add_typer(keys_cli, name="keys")
 cli.command()(readmodel.project)
 cli.command()(readmodel.rebuild)

@@ -1,5 +1,5 @@
-"""`wht keys add|list|revoke|cipher-key`: API keys with roles, and the key that encrypts
-the stored events."""
+"""`wht keys add|list|revoke|cipher-key|session-secret`: API keys with roles, the key
+that encrypts the stored events, and the secret that signs web sessions."""
 
 from __future__ import annotations
 
@@ -116,3 +116,15 @@ def cipher_key(
         err=True,
     )
     typer.echo(key)
+
+
+def session_secret() -> None:
+    """Print a new random secret (32 bytes, URL-safe) for WHT_SESSION_SECRET."""
+    import secrets
+
+    typer.echo(
+        "Set this as WHT_SESSION_SECRET on every server that shares one sign-in; "
+        "changing it signs everyone out.",
+        err=True,
+    )
+    typer.echo(secrets.token_urlsafe(32))

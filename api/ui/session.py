@@ -1,8 +1,10 @@
 """Who is looking at a page: the sign-in cookie, the key behind it, and what it may see.
 
 Signing in takes an API key (`SecurityStore.authenticate`); the browser then keeps
-only a signed cookie naming the key's id (HttpOnly, SameSite=Strict, Secure over
-https, 8 hours), never the key itself. Every page looks the key up again, so a
+only a signed cookie naming the key's id and a random session id (HttpOnly,
+SameSite=Strict, Secure over https, 8 hours), never the key itself. Signing out
+ends the session in the store, so a copied cookie stops working at once, on
+every server. Every page looks the key up again, so a
 revoked key signs its sessions out at once. The roles are the JSON API's own
 (`api.roles.roles_for`): each page names the /v1 route whose data it shows. With
 no key at all (open mode) the pages are open, as the API is.
@@ -74,7 +76,8 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     state = request.app.state
     secret = getattr(state, "ui_session_secret", None)
     if secret is None:
-        # WHT_SESSION_SECRET (api.settings); unset, a random one for this process.
+        # WHT_SESSION_SECRET (api.settings, at least 32 characters); unset, a random
+        # one for this process (sessions then end when it restarts).
         secret = state.settings.session_secret or secrets.token_urlsafe(32)
         state.ui_session_secret = secret
     return URLSafeTimedSerializer(secret, salt=SALT)
@@ -93,9 +96,23 @@ def viewer(request: Request) -> Viewer | None:
     except BadSignature:  # forged, altered or expired
         return None
     key_id = data.get("k") if isinstance(data, dict) else None
+    session_id = data.get("s") if isinstance(data, dict) else None
+    if not isinstance(session_id, str) or store.ui_session_ended(session_id):
+        return None  # signed out (on any server), or a cookie from before sessions had ids
     known = store.list_keys()  # a handful of keys; a lookup by id would spare the list
     key = next((k for k in known if k.key_id == key_id and k.revoked_at is None), None)
     return Viewer(key) if key else None
+
+
+def session_id(request: Request) -> str | None:
+    """The id of the signed-in session of this request's cookie, if it is one of ours."""
+    raw = request.cookies.get(COOKIE)
+    try:
+        data: Any = _serializer(request).loads(raw, max_age=SESSION_SECONDS) if raw else None
+    except BadSignature:
+        return None
+    found = data.get("s") if isinstance(data, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def sign_in(request: Request, token: str) -> ApiKey | None:
@@ -107,7 +124,7 @@ def sign_in(request: Request, token: str) -> ApiKey | None:
 def keep_session(request: Request, response: Response, key: ApiKey) -> None:
     response.set_cookie(
         COOKIE,
-        _serializer(request).dumps({"k": key.key_id}),
+        _serializer(request).dumps({"k": key.key_id, "s": secrets.token_urlsafe(16)}),
         max_age=SESSION_SECONDS,
         path=f"{root(request)}/ui",
         httponly=True,
@@ -117,6 +134,11 @@ def keep_session(request: Request, response: Response, key: ApiKey) -> None:
 
 
 def end_session(request: Request, response: Response) -> None:
+    """Sign out: the session ends in the store (a copy of the cookie no longer works,
+    on any server), and the browser drops the cookie."""
+    ending = session_id(request)
+    if ending is not None:
+        security(request).end_ui_session(ending)
     response.delete_cookie(
         COOKIE,
         path=f"{root(request)}/ui",

@@ -205,6 +205,23 @@ class Keys(Tables):
         return self._key(rows[0])
 
     @store_errors_unavailable
+    def end_ui_session(self, session_id: str) -> None:
+        """Sign a web session out for good, on every server of this store."""
+        with self._tx(commit=True) as curs:
+            sql = "INSERT INTO wht_ui_session_ends (session_id, ended_at) VALUES (?, ?)"
+            if self.sqlite:
+                curs.execute(sql.replace("INSERT", "INSERT OR IGNORE"), (session_id, self.clock()))
+            else:
+                curs.execute(
+                    self._sql(sql) + " ON CONFLICT (session_id) DO NOTHING",
+                    (session_id, self.clock()),
+                )
+
+    def ui_session_ended(self, session_id: str) -> bool:
+        """Whether the web session was signed out."""
+        rows = self._rows("SELECT 1 FROM wht_ui_session_ends WHERE session_id = ?", (session_id,))
+        return bool(rows)
+
     def has_keys(self) -> bool:
         """Has any key ever been made? Revoking every key does not reopen the service."""
         if not self._keys_exist:  # once true it stays true: keys are never deleted

@@ -52,8 +52,11 @@ class Tables:
             "program_id TEXT, as_of TEXT, known_at TEXT, query TEXT NOT NULL, "
             "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS wht_access_log_program ON wht_access_log (program_id)",
+            # Web sessions signed out: the cookie alone would stay valid until it expires.
+            "CREATE TABLE IF NOT EXISTS wht_ui_session_ends (session_id TEXT PRIMARY KEY, "
+            "ended_at TEXT NOT NULL)",
         ]
-        names = ["wht_api_keys", "wht_api_key_revocations", "wht_access_log"]
+        names = ["wht_api_keys", "wht_api_key_revocations", "wht_access_log", "wht_ui_session_ends"]
         if self.sqlite:
             guards = [
                 f"CREATE TRIGGER IF NOT EXISTS {n}_no_{op.lower()} BEFORE {op} ON {n} "
