@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from api.commands import audit, bench, keys, readmodel
+from api.commands.notify import notify as notify_command
 from api.settings import Settings
 from api.terminal import open_tracker, settings_of
 
@@ -37,6 +38,14 @@ def serve(
             "--no-projection leaves it to `wht project`."
         ),
     ] = True,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            help="Deliver alerts by webhook in this process (a background thread; with "
+            "several processes on one store one delivers, the others stand by). --no-notify "
+            "leaves it to `wht notify`."
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn
@@ -51,7 +60,7 @@ def serve(
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
     typer.echo(f"wht: serving on http://{host}:{port} (store: {settings.database_url})", err=True)
-    app = create_app(tracker, settings=settings, projection=projection)
+    app = create_app(tracker, settings=settings, projection=projection, notify=notify)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -85,6 +94,7 @@ cli.add_typer(keys_cli, name="keys")
 cli.command()(readmodel.project)
 cli.command()(readmodel.rebuild)
 cli.command("import")(readmodel.import_events)
+cli.command("notify")(notify_command)
 
 
 def main() -> None:
