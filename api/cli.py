@@ -9,6 +9,7 @@ import typer
 
 from api.commands import audit, bench, keys, readmodel
 from api.commands.notify import notify as notify_command
+from api.commands.report import report as report_command
 from api.settings import Settings
 from api.terminal import open_tracker, settings_of
 
@@ -95,6 +96,7 @@ cli.command()(readmodel.project)
 cli.command()(readmodel.rebuild)
 cli.command("import")(readmodel.import_events)
 cli.command("notify")(notify_command)
+cli.command("report")(report_command)
 
 
 def main() -> None:
