@@ -30,7 +30,13 @@ class InvalidSubscription(InvalidRequest):
 
 def _check(url: str, kinds: list[str], secret: str, lead_days: int) -> None:
     errors: list[dict[str, Any]] = []
-    parts = urlsplit(url)
+    for name, text in (("url", url), ("secret", secret), *(("kinds", k) for k in kinds)):
+        if "\x00" in text:  # PostgreSQL text cannot hold it
+            errors.append({"loc": ["body", name], "msg": "no NUL characters"})
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         errors.append({"loc": ["body", "url"], "msg": "an http:// or https:// URL with a host"})
     unknown = [k for k in kinds if k not in KINDS]
@@ -67,6 +73,11 @@ class Subscriptions:
     ) -> Subscription:
         """A new subscription; it hears of events stored from now on."""
         _check(url, kinds, secret, lead_days)
+        if provider_id is not None and "\x00" in provider_id:
+            raise InvalidSubscription(
+                "provider_id cannot hold a NUL character.",
+                [{"loc": ["body", "provider_id"], "msg": "no NUL characters"}],
+            )
         with store_errors():
             subscription = Subscription(
                 subscription_id=f"s-{secrets.token_hex(8)}",
@@ -89,7 +100,11 @@ class Subscriptions:
 
     def get(self, subscription_id: str, owner: str | None) -> Subscription:
         with store_errors():
-            found = self.store.subscription(subscription_id[:100])
+            found = (
+                self.store.subscription(subscription_id[:100])
+                if "\x00" not in subscription_id
+                else None
+            )
         if (
             found is None
             or found.deleted_at is not None
