@@ -9,11 +9,14 @@ from fastapi import Depends, FastAPI
 
 from api import problems, tool_version
 from api.auth import install_auth
+from api.commands.notify import notifier_for
 from api.hygiene import clean_query
 from api.limits import BodySizeLimit
 from api.routers import access_log, audit, digest, ingest, policies, programs, regulator, ui
+from api.routers.subscriptions import router as subscriptions_router
 from api.settings import Settings
 from service.application import Tracker
+from service.notify import Notifier, open_alert_store
 from service.readmodel.runner import ReadModelRunner, open_read_model
 
 # Every router, in the order their routes are matched and documented.
@@ -25,6 +28,7 @@ ROUTERS = [
     policies.router,
     programs.router,
     regulator.router,
+    subscriptions_router,
     ui.router,
 ]
 
@@ -35,9 +39,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner: ReadModelRunner | None = app.state.projection
     if runner is not None:
         runner.start()
+    notifier: Notifier | None = app.state.notifier
+    if notifier is not None:
+        notifier.start()
     try:
         yield
     finally:
+        if notifier is not None:
+            notifier.stop()
         if runner is not None:
             runner.stop()
 
@@ -48,10 +57,13 @@ def create_app(
     settings: Settings | None = None,
     projection: bool = True,
     read_model_wait: float = 5.0,
+    notify: bool = False,
 ) -> FastAPI:
     """The API on `tracker`. With `projection`, the regulator's read model is kept up to
     date by a background thread (`wht serve --no-projection` leaves it to `wht project`);
-    its list waits up to `read_model_wait` seconds for the projection to catch up.
+    its list waits up to `read_model_wait` seconds for the projection to catch up. With
+    `notify`, alerts are delivered by a background thread too (`wht serve` does so unless
+    `--no-notify`; `wht notify` alone otherwise).
     `settings` are the process's (`wht serve` passes its own); read here when not given."""
     app = FastAPI(
         lifespan=lifespan,
@@ -66,6 +78,10 @@ def create_app(
     app.state.read_model = open_read_model(tracker)
     app.state.read_model_wait = read_model_wait
     app.state.projection = ReadModelRunner(tracker, app.state.read_model) if projection else None
+    app.state.alert_store = open_alert_store(tracker)
+    app.state.notifier = (
+        notifier_for(tracker, app.state.settings, app.state.alert_store) if notify else None
+    )
     problems.install(app)
     app.add_middleware(BodySizeLimit)
     for router in ROUTERS:

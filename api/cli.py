@@ -9,6 +9,8 @@ import typer
 from pydantic import ValidationError
 
 from api.commands import audit, bench, keys, readmodel
+from api.commands.notify import notify as notify_command
+from api.commands.report import report as report_command
 from api.settings import Settings
 from api.terminal import open_tracker, settings_of
 
@@ -43,6 +45,14 @@ def serve(
             "--no-projection leaves it to `wht project`."
         ),
     ] = True,
+    notify: Annotated[
+        bool,
+        typer.Option(
+            help="Deliver alerts by webhook in this process (a background thread; with "
+            "several processes on one store one delivers, the others stand by). --no-notify "
+            "leaves it to `wht notify`."
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn
@@ -59,7 +69,7 @@ def serve(
     typer.echo(
         f"wht: serving on http://{host}:{port} (store: {settings.store_for_humans})", err=True
     )
-    app = create_app(tracker, settings=settings, projection=projection)
+    app = create_app(tracker, settings=settings, projection=projection, notify=notify)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -94,6 +104,8 @@ cli.add_typer(keys_cli, name="keys")
 cli.command()(readmodel.project)
 cli.command()(readmodel.rebuild)
 cli.command("import")(readmodel.import_events)
+cli.command("notify")(notify_command)
+cli.command("report")(report_command)
 
 
 def main() -> None:

@@ -30,6 +30,12 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/v1/policies"): frozenset(Role),
     ("GET", "/v1/policies/{policy_id}"): frozenset(Role),
     ("GET", "/v1/access-log"): frozenset({ADM}),
+    # Webhooks: an admin for every program, a provider for its own (api/routers/subscriptions.py).
+    ("POST", "/v1/subscriptions"): frozenset({P, ADM}),
+    ("GET", "/v1/subscriptions"): frozenset({P, ADM}),
+    ("GET", "/v1/subscriptions/{subscription_id}"): frozenset({P, ADM}),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): frozenset({P, ADM}),
+    ("GET", "/v1/subscriptions/{subscription_id}/deliveries"): frozenset({P, ADM}),
 }
 
 

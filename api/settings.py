@@ -75,3 +75,13 @@ class Settings(BaseSettings):
     # WHT_ALLOWED_HOSTS: with no API key yet (open mode) the service answers only
     # requests addressed to loopback names; these comma-separated names too.
     allowed_hosts: str = ""
+    # Alerts by webhook (docs/alerts.md): retries back off from WHT_NOTIFY_BACKOFF_BASE
+    # seconds, doubling up to WHT_NOTIFY_BACKOFF_CAP, for WHT_NOTIFY_RETRY_FOR seconds; the
+    # notifier looks for work every WHT_NOTIFY_POLL seconds and sweeps programs for due
+    # dates every WHT_NOTIFY_SWEEP_EVERY seconds.
+    notify_backoff_base: float = 1.0
+    notify_backoff_cap: float = 60.0
+    notify_retry_for: float = 24 * 60 * 60.0
+    notify_timeout: float = 10.0
+    notify_poll: float = 0.5
+    notify_sweep_every: float = 60.0

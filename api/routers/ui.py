@@ -14,10 +14,12 @@ from starlette.responses import Response
 from api.problems import problem
 from api.ui import pages, regulator, signin
 from api.ui.render import PLOTLY_VERSION, STATIC_DIR
+from api.ui.report import router as report_router
 
 router = APIRouter(include_in_schema=False)
 for part in (signin.router, pages.router, regulator.router):
     router.include_router(part)
+router.include_router(report_router)
 
 STATIC_TYPES = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
 # File names carry a version (plotly's) or a ?v= content hash (ours): cache them for good.

@@ -59,8 +59,9 @@ class FileLock:
 class AdvisoryLock:
     """A PostgreSQL session advisory lock, on its own connection."""
 
-    def __init__(self, conninfo: dict[str, Any]) -> None:
+    def __init__(self, conninfo: dict[str, Any], key: int = PROJECTOR_LOCK) -> None:
         self.conninfo = {k: v for k, v in conninfo.items() if k != "row_factory"}
+        self.key = key
         self._conn: psycopg.Connection[Any] | None = None
 
     def acquire(self) -> bool:
@@ -69,7 +70,7 @@ class AdvisoryLock:
                 self._conn.execute("SELECT 1")  # still connected, so still held
                 return True
             conn = psycopg.connect(**self.conninfo, autocommit=True, connect_timeout=5)
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (PROJECTOR_LOCK,)).fetchone()
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
             if row is None or not row[0]:
                 conn.close()
                 return False
