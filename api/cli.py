@@ -70,7 +70,12 @@ def serve(
         f"wht: serving on http://{host}:{port} (store: {settings.store_for_humans})", err=True
     )
     app = create_app(tracker, settings=settings, projection=projection, notify=notify)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    from api.serving import bounded_protocol
+
+    protocol = bounded_protocol(
+        settings.header_timeout, settings.body_timeout, settings.max_connections
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info", http=protocol)
 
 
 def demo(ctx: typer.Context) -> None:

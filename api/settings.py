@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HIDDEN = "***"
@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # WHT_ALLOWED_HOSTS: with no API key yet (open mode) the service answers only
     # requests addressed to loopback names; these comma-separated names too.
     allowed_hosts: str = ""
+    # Slow clients (api/serving.py): a request's headers must arrive within
+    # WHT_HEADER_TIMEOUT seconds and its body within WHT_BODY_TIMEOUT; past
+    # WHT_MAX_CONNECTIONS open connections a new one is closed at once.
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=30.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
     # Alerts by webhook (docs/alerts.md): retries back off from WHT_NOTIFY_BACKOFF_BASE
     # seconds, doubling up to WHT_NOTIFY_BACKOFF_CAP, for WHT_NOTIFY_RETRY_FOR seconds; the
     # notifier looks for work every WHT_NOTIFY_POLL seconds and sweeps programs for due
