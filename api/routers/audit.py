@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
+from api import tool_version
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
 from service import replay
+from service.bundle import build_bundle
 
 router = APIRouter(prefix="/v1/programs", tags=["audit"])
 
@@ -25,3 +28,24 @@ def audit(
 def integrity(program_id: ProgramId, tracker: TrackerDep) -> dict[str, Any]:
     """Recompute the program's hash chain from the stored events: has anything changed?"""
     return replay.integrity(tracker, program_id).as_dict()
+
+
+@router.get(
+    "/{program_id}/bundle",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "the bundle"}},
+)
+def bundle(
+    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> Response:
+    """The dispute bundle (as `wht bundle` writes it): events with hashes, the policy
+    pack, the replay, the figures and the tool version, checkable offline with
+    `wht check-bundle`. A broken hash chain is refused (409)."""
+    data = build_bundle(
+        tracker, program_id, tool_version=tool_version(), known_at=known_at, as_of=as_of
+    )
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="wht-{program_id}.zip"'},
+    )

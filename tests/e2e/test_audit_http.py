@@ -249,3 +249,25 @@ def test_a_referral_can_ask_for_the_washington_pack(client: TestClient) -> None:
     body = program.get("compliance", as_of="2023-06-30").json()
     assert body["policy"] == "wa-lni-2023"
     assert UUID(body["program_id"]) == program.id
+
+
+def test_an_auditor_downloads_a_bundle_that_checks_offline(tracker: Tracker) -> None:
+    # GET /v1/programs/{id}/bundle (issue 16, item 12: in the role table, now served).
+    from api.app import create_app
+    from api.auth import install_auth
+    from service.bundle import check_bundle
+    from tests.audit_builders import standard_program
+
+    clinic = standard_program(tracker, sessions=3)
+    app = create_app(tracker, projection=False)
+    store = install_auth(app, tracker)
+    _, auditor = store.add_key("auditor")
+    _, payer = store.add_key("payer")
+    with TestClient(app) as client:
+        url = f"/v1/programs/{clinic.program_id}/bundle"
+        response = client.get(url, headers={"Authorization": f"Bearer {auditor}"})
+        refused = client.get(url, headers={"Authorization": f"Bearer {payer}"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert check_bundle(response.content).ok
+    assert refused.status_code == 403
