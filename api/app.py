@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import problems, tool_version
 from api.auth import install_auth
 from api.limits import BodySizeLimit
-from api.routers import access_log, audit, digest, ingest, policies, programs, regulator, ui
+from api.routers import access_log, audit, digest, due, ingest, policies, programs, regulator, ui
 from api.settings import Settings
 from service.application import Tracker
 from service.readmodel.runner import ReadModelRunner, open_read_model
@@ -20,6 +20,7 @@ ROUTERS = [
     access_log.router,
     audit.router,
     digest.router,
+    due.router,
     ingest.router,
     policies.router,
     programs.router,

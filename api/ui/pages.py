@@ -23,12 +23,14 @@ from domain.errors import (
     StoreUnavailable,
     TrackerError,
 )
+from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import format_instant
 from projections.model import format_hours
 from projections.record import build_record
 from service import replay
 from service.application import Tracker
+from service.deidentify import Deidentifier
 from service.integrity import TrailDamaged
 from service.storage import store_errors
 
@@ -95,6 +97,13 @@ def program_context(
         ("Discharge", record.discharged_on),
         ("Today", view.today()),
     ]
+    findings = [with_clause(f.as_dict(), view.pack) for f in assessment.findings]
+    shown_referral = referral.data if referral else None
+    if who.role == "regulator":  # de-identified: no worker, employer or claim
+        hide = Deidentifier.of(view.program.trail)
+        findings = [hide.finding(f) for f in findings]
+        if isinstance(shown_referral, ProgramReferred):
+            shown_referral = hide.referral(shown_referral)
     return {
         "program_id": str(pid),
         "view": view,
@@ -103,12 +112,12 @@ def program_context(
         "figures": {k: v for k, v in assessment.figures().items() if k != "findings"},
         "version": view.program.version,
         "known_at_text": format_instant(view.known_at),
-        "findings": [with_clause(f.as_dict(), view.pack) for f in assessment.findings],
+        "findings": findings,
         "billing": assessment.billing,
         "story": story,
         "figure": timeline_figure(story),
         "cap": format_hours(view.pack.limits.max_hours_per_day),
-        "referral": referral.data if referral else None,
+        "referral": shown_referral,
         "jumps": [(label, d.isoformat()) for label, d in jumps if d is not None],
         "as_of_value": day_input(assessment.as_of),
         "known_at_value": local_input(known_at),
