@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.problems import problem
-from api.ui import pages, regulator, signin
+from api.ui import pages, regulator, signin, worklist
 from api.ui.render import PLOTLY_VERSION, STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for part in (signin.router, pages.router, regulator.router):
+for part in (signin.router, pages.router, regulator.router, worklist.router):
     router.include_router(part)
 
 STATIC_TYPES = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}

@@ -301,3 +301,43 @@ def test_a_regulator_sees_the_events_of_a_trail_whose_referral_was_corrected(
     api.post("north", pid, again)
     text = api.get("regulator", f"/v1/programs/{pid}/events").text
     assert WORKER["name"] not in text and "Quinlan R. Marrowby" not in text
+
+
+def worklist_page(api: Api, who: str, **params: Any) -> httpx.Response:
+    api.client.cookies.clear()
+    api.client.post("/ui/sign-in", data={"key": api.tokens[who]})
+    answer = api.client.get("/ui/worklist", params=params)
+    api.client.cookies.clear()
+    return answer
+
+
+def test_the_worklist_page_lists_programs_with_their_figures_and_next_due_item(
+    api: Api,
+) -> None:
+    north = program(api)
+    south = program(api, "south", "clinic-south")
+    api.post("south", south, event("SessionLogged", plus(ADMITTED_ON, 1), SESSION))
+    answer = worklist_page(api, "payer", as_of="2026-03-17", sort="hours")
+    assert answer.status_code == 200, answer.text[:500]
+    text = answer.text
+    # Both programs, the one with hours first when sorted by hours; each row names its
+    # worker, claim, admission, weeks used and its next item: documentation, missed.
+    assert text.index(f'data-program="{south}"') < text.index(f'data-program="{north}"')
+    assert WORKER["name"] in text and CLAIM in text and "2026-03-09" in text
+    assert "2 of 8" in text and 'data-kind="evaluation_documentation"' in text
+    assert "2026-03-16 (missed)" in text
+    mine = worklist_page(api, "north", as_of="2026-03-17").text
+    assert north in mine and south not in mine
+    regulator = worklist_page(api, "regulator", as_of="2026-03-17").text
+    assert north in regulator and south in regulator
+    assert [s for s in SECRETS if s in regulator] == []
+    assert worklist_page(api, "admin").status_code == 403
+    assert worklist_page(api, "payer", sort="nonsense").status_code == 422
+
+
+SESSION = {
+    "hours": 6,
+    "provider": {"name": "Dana Ruiz", "discipline": "physical_therapist", "license_number": "P-1"},
+    "activities": ["work_simulation"],
+    "documented": True,
+}
