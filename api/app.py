@@ -12,7 +12,7 @@ from api.auth import install_auth
 from api.commands.notify import notifier_for
 from api.hygiene import clean_query
 from api.limits import BodySizeLimit
-from api.routers import access_log, audit, digest, ingest, policies, programs, regulator, ui
+from api.routers import access_log, audit, digest, due, ingest, policies, programs, regulator, ui
 from api.routers.subscriptions import router as subscriptions_router
 from api.settings import Settings
 from service.application import Tracker
@@ -24,6 +24,7 @@ ROUTERS = [
     access_log.router,
     audit.router,
     digest.router,
+    due.router,
     ingest.router,
     policies.router,
     programs.router,

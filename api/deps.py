@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from domain.errors import InvalidQuery, ProgramNotFound
 from domain.events import EARLIEST
 from service.application import Tracker
+from service.security import Role
 
 
 def get_tracker(request: Request) -> Tracker:
@@ -81,3 +82,12 @@ def parse_as_of(
 KnownAt = Annotated[datetime | None, Depends(parse_known_at)]
 AsOf = Annotated[date | None, Depends(parse_as_of)]
 ProgramId = Annotated[UUID, Depends(program_uuid)]
+
+
+def is_regulator(request: Request) -> bool:
+    """Whether the caller holds a regulator key: its answers are de-identified."""
+    key = getattr(request.state, "api_key", None)
+    return key is not None and key.role is Role.REGULATOR
+
+
+Deidentified = Annotated[bool, Depends(is_regulator)]

@@ -74,6 +74,17 @@ def nth_working_day_after(start: date, n: int, calendar: str) -> date:
     return day
 
 
+def interval_deadline(anchor: date, interval: int) -> date:
+    """The last day within `interval` days of `anchor` (TS-i, TS-j): due by then."""
+    return anchor + timedelta(days=interval)
+
+
+def last_anchor(start: date, anchors: list[date], end: date) -> date:
+    """The clock's latest start (TS-i, TS-j): `start` or the last anchor from `start`
+    to `end`, the one the next deadline runs from."""
+    return max([start, *(a for a in anchors if start <= a <= end)])
+
+
 def overdue_gaps(
     start: date, anchors: list[date], interval: int, end: date
 ) -> list[tuple[date, date | None, date]]:
@@ -89,7 +100,7 @@ def overdue_gaps(
     gaps: list[tuple[date, date | None, date]] = []
     for anchor, following in zip(points, [*points[1:], None], strict=True):
         until = following if following is not None else end
-        due = anchor + timedelta(days=interval + 1)
+        due = interval_deadline(anchor, interval) + ONE_DAY
         if (until - anchor).days > interval and due <= end:
             gaps.append((anchor, following, due))
     return gaps

@@ -36,6 +36,7 @@ from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog, PolicyPack
 from domain.program import Program, format_instant
 from projections.compliance import Assessment, assess
+from projections.due import DueList, due
 from projections.referrals import (
     ReferralSpan,
     programs_before,
@@ -82,6 +83,10 @@ class View:
             pack_in_force=self.pack_in_force,
             earlier_programs_same_referral=self.earlier_programs,
         )
+
+    def due(self, as_of: date | None = None) -> DueList:
+        """What the program owes and has left as of `as_of` (default: today)."""
+        return due(self.program.trail, self.pack, as_of or self.today())
 
 
 def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program | None:
@@ -533,3 +538,22 @@ class Tracker(Application[UUID]):
         elif version > program.version:  # another writer, between the two reads
             program = self.repository.get(program_id, version=version)
         return self._view(program, instant)
+
+    def worker_of(self, program_id: UUID, known_at: datetime) -> dict[str, str] | None:
+        """The worker's name and claim number on the program's referral as known at
+        `known_at` (the worklist's names: the read model holds none); None if unknown."""
+        version = self.index.version_known_at(program_id, known_at)
+        if version is None:
+            return None
+        program = self.program(program_id)
+        if version < program.version:
+            program = program.at_version(version)
+        elif version > program.version:
+            program = self.repository.get(program_id, version=version)
+        referral = program.referral
+        if referral is None or not isinstance(referral.data, ProgramReferred):
+            return None
+        return {
+            "worker_name": referral.data.worker.name,
+            "claim_number": referral.data.claim.claim_number,
+        }

@@ -13,6 +13,8 @@ COLUMNS = {
     "wht_rm_finding": "program_id provider_id code valid_from valid_to "
     "recorded_from superseded_at version",
     "wht_rm_program": "program_id provider_id known_from version recorded_at inputs timeline",
+    "wht_rm_due": "program_id provider_id kind clause due_on violation_on valid_from valid_to "
+    "recorded_from superseded_at version",
 }
 
 

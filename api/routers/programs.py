@@ -6,39 +6,58 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
+from api.deps import AsOf, Deidentified, KnownAt, ProgramId, TrackerDep
 from domain.program import format_instant
 from projections.audit import occurred_by
+from service.deidentify import Deidentifier
 
 router = APIRouter(prefix="/v1/programs", tags=["programs"])
 
 
 @router.get("/{program_id}/compliance")
 def compliance(
-    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+    program_id: ProgramId,
+    tracker: TrackerDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    deidentified: Deidentified = False,
 ) -> dict[str, Any]:
-    """Is this program compliant, as of a business date, as known at an instant?"""
+    """Is this program compliant, as of a business date, as known at an instant?
+    (For a regulator, no finding quotes the worker or the claim.)"""
     view = tracker.view(program_id, known_at)
     assessment = view.assess(as_of)
+    figures = assessment.figures()
+    if deidentified:
+        hide = Deidentifier.of(view.program.trail)
+        figures["findings"] = [hide.finding(f) for f in figures["findings"]]
     return {
         "program_id": str(program_id),
         "version": view.program.version,
         "known_at": format_instant(view.known_at),
-        **assessment.figures(),
+        **figures,
     }
 
 
 @router.get("/{program_id}/events")
 def events(
-    program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
+    program_id: ProgramId,
+    tracker: TrackerDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    deidentified: Deidentified = False,
 ) -> list[dict[str, Any]]:
     """The stored trail, in record order, as known at an instant; with `as_of`, only
-    the events that occurred by that date (and the retractions of those)."""
+    the events that occurred by that date (and the retractions of those). For a
+    regulator, the worker's name, id and employer and the claim number are hidden."""
     view = tracker.view(program_id, known_at)
     trail = view.program.trail
     if as_of is not None:
         trail = occurred_by(trail, as_of)
-    return [tracker.describe(fact) for fact in trail]
+    described = [tracker.describe(fact) for fact in trail]
+    if deidentified:
+        hide = Deidentifier.of(view.program.trail)
+        described = [hide.event(event) for event in described]
+    return described
 
 
 @router.get("/{program_id}/billing")

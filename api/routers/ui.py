@@ -12,12 +12,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from api.problems import problem
-from api.ui import pages, regulator, signin
+from api.ui import pages, regulator, signin, worklist
 from api.ui.render import PLOTLY_VERSION, STATIC_DIR
 from api.ui.report import router as report_router
 
 router = APIRouter(include_in_schema=False)
-for part in (signin.router, pages.router, regulator.router):
+for part in (signin.router, pages.router, regulator.router, worklist.router):
     router.include_router(part)
 router.include_router(report_router)
 

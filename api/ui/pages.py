@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -23,12 +24,14 @@ from domain.errors import (
     StoreUnavailable,
     TrackerError,
 )
+from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import format_instant
-from projections.model import format_hours
+from projections.model import format_hours, plural
 from projections.record import build_record
 from service import replay
-from service.application import Tracker
+from service.application import Tracker, View
+from service.deidentify import Deidentifier
 from service.integrity import TrailDamaged
 from service.storage import store_errors
 
@@ -47,6 +50,24 @@ def with_clause(finding: dict[str, Any], pack: PolicyPack | None) -> dict[str, A
         "clause_title": clause.title if clause else "",
         "clause_text": clause.text if clause else "",
     }
+
+
+def grouped(findings: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Findings by code, codes in the order they first appear, each code's by date."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for finding in findings:
+        groups.setdefault(finding["code"], []).append(finding)
+    return list(groups.items())
+
+
+def finished_on(view: View) -> date | None:
+    """A discharged program's own last date (the latest date in its trail), which its
+    page shows unless asked for another; None (today) for a program still running."""
+    today = view.today()
+    dates = [fact.occurred_on for fact in view.program.trail if fact.occurred_on <= today]
+    if not dates or build_record(view.program.trail, today).discharge is None:
+        return None
+    return max(dates)
 
 
 def refusal_page(request: Request, error: TrackerError, who: Viewer) -> HTMLResponse:
@@ -80,7 +101,9 @@ def program_context(
     if not who.sees(tracker, pid):  # worded as for a program that does not exist
         raise ProgramNotFound(f"Program {pid} is not known.")
     view = tracker.view(pid, known_at)
+    as_of = as_of or finished_on(view)
     assessment = view.assess(as_of)
+    listed = view.due(assessment.as_of)
     record = build_record(view.program.trail, assessment.as_of)
     story = program_story(record, view.pack)
     referral = view.program.referral
@@ -95,20 +118,38 @@ def program_context(
         ("Discharge", record.discharged_on),
         ("Today", view.today()),
     ]
+    findings = [with_clause(f.as_dict(), view.pack) for f in assessment.findings]
+    shown_referral = referral.data if referral else None
+    if who.role == "regulator":  # de-identified: no worker, employer or claim
+        hide = Deidentifier.of(view.program.trail)
+        findings = [hide.finding(f) for f in findings]
+        if isinstance(shown_referral, ProgramReferred):
+            shown_referral = hide.referral(shown_referral)
+    limits = view.pack.limits
+    ceiling = limits.max_hours_per_day * limits.max_days_per_week * limits.max_weeks
+    violations = sum(1 for f in findings if f["severity"] == "violation")
     return {
         "program_id": str(pid),
         "view": view,
+        "verdict": (
+            "Compliant so far" if not violations else plural(violations, "violation").capitalize()
+        ),
+        "due": [o.as_dict(listed.as_of) for o in listed.obligations],
+        "budgets": listed.budgets.as_dict(),
+        "hours_left": format_hours(max(ceiling - assessment.reimbursable_hours, Decimal(0))),
+        "hours_ceiling": format_hours(ceiling),
+        "finding_groups": grouped(findings),
         "pack": view.pack,
         "pack_in_force": view.pack_in_force,
         "figures": {k: v for k, v in assessment.figures().items() if k != "findings"},
         "version": view.program.version,
         "known_at_text": format_instant(view.known_at),
-        "findings": [with_clause(f.as_dict(), view.pack) for f in assessment.findings],
+        "findings": findings,
         "billing": assessment.billing,
         "story": story,
         "figure": timeline_figure(story),
         "cap": format_hours(view.pack.limits.max_hours_per_day),
-        "referral": referral.data if referral else None,
+        "referral": shown_referral,
         "jumps": [(label, d.isoformat()) for label, d in jumps if d is not None],
         "as_of_value": day_input(assessment.as_of),
         "known_at_value": local_input(known_at),

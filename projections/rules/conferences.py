@@ -10,10 +10,10 @@ admission and of each conference after it, until discharge.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
 from domain.policy import PolicyPack
-from projections.calendar import overdue_gaps
+from projections.calendar import interval_deadline, last_anchor, overdue_gaps
 from projections.model import Finding, warning
 from projections.record import ProgramRecord
 
@@ -40,7 +40,18 @@ def conference_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding
                 due,
                 f"No staff conference on the client's status, progress, goals and plan "
                 f"within {interval} days of {kind} on {anchor} "
-                f"(due by {anchor + timedelta(days=interval)}{came}) (TS-j).",
+                f"(due by {interval_deadline(anchor, interval)}{came}) (TS-j).",
             )
         )
     return findings
+
+
+def conference_deadline(record: ProgramRecord, pack: PolicyPack) -> date | None:
+    """The last day for the next staff conference (TS-j): the pack's interval after
+    admission or the last conference; None before admission."""
+    admitted_on = record.admitted_on
+    if admitted_on is None:
+        return None
+    anchors = [c.occurred_on for c in record.conferences]
+    anchor = last_anchor(admitted_on, anchors, record.window_end)
+    return interval_deadline(anchor, pack.deadlines.conference_interval_days)

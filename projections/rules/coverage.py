@@ -57,6 +57,13 @@ def day_ledger(record: ProgramRecord, pack: PolicyPack) -> DayLedger:
     return DayLedger(hours, tuple(reimbursable), tuple(over_cap), tuple(beyond), tuple(outside))
 
 
+def coverage_last_day(record: ProgramRecord, pack: PolicyPack) -> date | None:
+    """The last covered day (COV-2): the last day of the pack's last program week;
+    None before admission."""
+    start = record.admitted_on
+    return week_last_day(start, pack.limits.max_weeks) if start is not None else None
+
+
 def reimbursable_hours(ledger: DayLedger, pack: PolicyPack) -> Decimal:
     """Sum over reimbursable days of the day's hours, capped per day (COV-2)."""
     cap = pack.limits.max_hours_per_day
@@ -94,7 +101,7 @@ def reimbursement_findings(
                 f"policy reimburses (program week {week}) (COV-2).",
             )
         )
-    last_covered = week_last_day(start, limits.max_weeks) if start else None
+    last_covered = coverage_last_day(record, pack)
     for day in ledger.beyond_max_weeks:
         last = last_covered if last_covered is not None else day
         findings.append(

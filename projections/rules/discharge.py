@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from domain.events import ProgressReEvaluated
 from domain.policy import PolicyPack
-from projections.calendar import week_last_day
 from projections.model import Finding, warning
 from projections.record import Entry, ProgramRecord
 from projections.rules.attendance import Attendance
+from projections.rules.coverage import coverage_last_day
 
 REASON_CLAUSES: dict[str, str] = {
     "goals_met": "DIS-1",
@@ -56,8 +56,8 @@ def discharge_reasons(
         reasons.append("medical_condition_changed")
     if counts.up_to(judged_on).non_compliant:
         reasons.append("non_compliance")
-    start = record.admitted_on
-    if start is not None and judged_on > week_last_day(start, pack.limits.max_weeks):
+    last_covered = coverage_last_day(record, pack)
+    if last_covered is not None and judged_on > last_covered:
         reasons.append("coverage_exhausted")
     return tuple(reasons)
 

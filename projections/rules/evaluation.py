@@ -8,10 +8,17 @@ re-evaluated periodically (i), at the pack's interval.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date
 
 from domain.policy import PolicyPack
-from projections.calendar import nth_working_day_after, overdue_gaps, working_days_between
+from projections.calendar import (
+    interval_deadline,
+    last_anchor,
+    nth_working_day_after,
+    overdue_gaps,
+    working_days_between,
+)
 from projections.model import Finding, violation, warning
 from projections.record import ProgramRecord
 
@@ -71,35 +78,75 @@ def evaluation_content_findings(record: ProgramRecord, pack: PolicyPack) -> list
     return findings
 
 
-def evaluation_timeliness_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
-    """Whether evaluation documentation took longer than the pack's working days (TS-e).
+@dataclass(frozen=True)
+class DocumentationClock:
+    """TS-e's clock: where it starts, and the first day of the warning and of the violation."""
+
+    start: date
+    origin: str  # "the initial evaluation" or "admission", for messages
+    warning_from: date  # the first working day past the warning threshold
+    violation_from: date  # the first working day past the violation threshold
+
+
+def documentation_clock(record: ProgramRecord, pack: PolicyPack) -> DocumentationClock | None:
+    """When evaluation documentation becomes late (TS-e), or None before the clock starts.
 
     The clock starts at the earlier of the initial evaluation and admission
     (R1: the evaluation belongs to admission, so one held weeks later is late
-    documentation). Past the warning threshold is a warning dated the first
-    working day past it; past the violation threshold, a violation dated
-    likewise. Each is judged from the facts of its own day, so documentation
-    that arrives later leaves both in place (DOMAIN.md R1).
+    documentation); the warning starts on the first working day past the
+    pack's warning threshold, the violation on the first past its violation one.
     """
     deadlines = pack.deadlines
     calendar = deadlines.holiday_calendar
     evaluation = record.evaluation
     starts = [entry.occurred_on for entry in (evaluation, record.admission) if entry is not None]
     if not starts:
-        return []
+        return None
     start = min(starts)
     origin = (
         "the initial evaluation"
         if evaluation is not None and evaluation.occurred_on == start
         else "admission"
     )
+    return DocumentationClock(
+        start,
+        origin,
+        nth_working_day_after(start, deadlines.evaluation_warning_working_days + 1, calendar),
+        nth_working_day_after(start, deadlines.evaluation_violation_working_days + 1, calendar),
+    )
+
+
+def documented_by(record: ProgramRecord, day: date) -> bool:
+    """Whether the initial evaluation's documentation was complete on `day` (TS-e):
+    the evaluation is on record and its `documented_on` is not after `day`."""
+    evaluation = record.evaluation
+    if evaluation is None or evaluation.occurred_on > day:
+        return False
+    documented_on = evaluation.body.documented_on
+    return documented_on is not None and documented_on <= day
+
+
+def evaluation_timeliness_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Whether evaluation documentation took longer than the pack's working days (TS-e).
+
+    Past the warning threshold is a warning dated the first working day past
+    it; past the violation threshold, a violation dated likewise (see
+    `documentation_clock`). Each is judged from the facts of its own day, so
+    documentation that arrives later leaves both in place (DOMAIN.md R1).
+    """
+    clock = documentation_clock(record, pack)
+    if clock is None:
+        return []
+    deadlines = pack.deadlines
+    calendar = deadlines.holiday_calendar
+    evaluation = record.evaluation
+    start, origin = clock.start, clock.origin
     documented_on = evaluation.body.documented_on if evaluation is not None else None
     findings: list[Finding] = []
-    for limit, make, label in (
-        (deadlines.evaluation_warning_working_days, warning, "warning"),
-        (deadlines.evaluation_violation_working_days, violation, "violation"),
+    for limit, passed_on, make, label in (
+        (deadlines.evaluation_warning_working_days, clock.warning_from, warning, "warning"),
+        (deadlines.evaluation_violation_working_days, clock.violation_from, violation, "violation"),
     ):
-        passed_on = nth_working_day_after(start, limit + 1, calendar)
         if passed_on > record.as_of:
             continue
         known = evaluation is not None and evaluation.occurred_on <= passed_on
@@ -127,6 +174,17 @@ def evaluation_timeliness_findings(record: ProgramRecord, pack: PolicyPack) -> l
     return findings
 
 
+def reevaluation_deadline(record: ProgramRecord, pack: PolicyPack) -> date | None:
+    """The last day for the next progress re-evaluation (TS-i): the pack's interval
+    after admission or the last re-evaluation; None before admission."""
+    admitted_on = record.admitted_on
+    if admitted_on is None:
+        return None
+    anchors = [r.occurred_on for r in record.reevaluations]
+    anchor = last_anchor(admitted_on, anchors, record.window_end)
+    return interval_deadline(anchor, pack.deadlines.reevaluation_interval_days)
+
+
 def reevaluation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """Gaps longer than the pack's re-evaluation interval, from admission on (TS-i).
 
@@ -151,7 +209,7 @@ def reevaluation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Findi
                 "TS-i",
                 due,
                 f"No progress re-evaluation within {interval} days of {kind} on {anchor} "
-                f"(due by {anchor + timedelta(days=interval)}{came}) (TS-i).",
+                f"(due by {interval_deadline(anchor, interval)}{came}) (TS-i).",
             )
         )
     return findings

@@ -8,7 +8,7 @@ recommendations (e). The policy sets no deadline; the pack assumes one
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from domain.events import DischargeReportFiled
 from domain.policy import PolicyPack
@@ -44,6 +44,14 @@ def _missing(report: DischargeReportFiled) -> set[str]:
     return missing
 
 
+def report_deadline(record: ProgramRecord, pack: PolicyPack) -> date | None:
+    """The last day to file the discharge report (REP): the pack's deadline after
+    discharge; None before discharge."""
+    if record.discharge is None:
+        return None
+    return record.discharge.occurred_on + timedelta(days=pack.deadlines.report_deadline_days)
+
+
 def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """Empty sections of the filed report, and every section once the deadline passed unfiled.
 
@@ -66,10 +74,10 @@ def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
             for clause, words in SECTIONS
             if clause in missing
         )
-    if record.discharge is None:
+    deadline = report_deadline(record, pack)
+    if record.discharge is None or deadline is None:
         return findings
     deadline_days = pack.deadlines.report_deadline_days
-    deadline = record.discharge.occurred_on + timedelta(days=deadline_days)
     overdue_on = deadline + timedelta(days=1)
     if record.as_of < overdue_on or (report is not None and report.occurred_on <= deadline):
         return findings

@@ -23,9 +23,15 @@ from projections.timeline import Timeline
 from service.readmodel.sql import (
     INFINITY,
     TABLES,
+    due_changes,
+    due_row,
+    insert_due,
     program_statements,
+    retire_due,
+    select_current_due,
     select_findings,
     select_programs,
+    select_worklist,
 )
 from service.readmodel.view import (
     CurrentProgram,
@@ -34,6 +40,9 @@ from service.readmodel.view import (
     ProgramPage,
     ProgramQuery,
     ReadModelRecorder,
+    WorkItem,
+    WorklistQuery,
+    WorkPage,
 )
 
 # pg_advisory_xact_lock key for DDL: "wht" + 1, any constant the app does not use elsewhere.
@@ -143,6 +152,66 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
                 change.inputs,
                 json.dumps(change.timeline.as_json(), separators=(",", ":")),
             ),
+        )
+        self._write_due(curs, change)
+
+    def _write_due(self, curs: Cursor[DictRow], change: ProgramChange) -> None:
+        # The program's due rows, diffed here against what the table holds now.
+        if change.due is None:
+            return
+        pid, at = change.program_id, change.recorded_at
+        curs.execute(SQL(select_current_due("%s")), (pid,))
+        current = {due_row(tuple(row.values())) for row in curs.fetchall()}
+        retired, added = due_changes(current, change)
+        if retired:
+            curs.executemany(
+                retire_due("%s"),
+                [(at, pid, kind, due_on, since) for _, kind, _, due_on, _, since, _ in retired],
+            )
+        if added:
+            curs.executemany(
+                insert_due("%s", day_cast="::date"),
+                [
+                    (
+                        pid,
+                        provider,
+                        kind,
+                        clause,
+                        due_on,
+                        late,
+                        since,
+                        until or INFINITY,
+                        at,
+                        change.version,
+                    )
+                    for provider, kind, clause, due_on, late, since, until in added
+                ],
+            )
+
+    def worklist(self, query: WorklistQuery) -> WorkPage:
+        after = query.after
+        sql, params = select_worklist(
+            query,
+            "%s",
+            as_of=query.as_of,
+            known_at=query.known_at,
+            due_by=query.due_by,
+            after=None if after is None else (after[0], UUID(after[1]), after[2]),
+        )
+        rows = self._rows(sql, params)
+        return WorkPage(
+            tuple(
+                WorkItem(
+                    str(row["program_id"]),
+                    row["provider_id"],
+                    row["kind"],
+                    row["clause"],
+                    row["due_on"],
+                    row["violation_on"],
+                )
+                for row in rows[: query.limit]
+            ),
+            len(rows) > query.limit,
         )
 
     def _select(self, query: ProgramQuery) -> tuple[str, list[Any]]:

@@ -34,6 +34,7 @@ from eventsourcing.projection import Projection
 from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import Program
+from projections.due import due_segments
 from projections.timeline import (
     FindingSegment,
     StateSegment,
@@ -244,6 +245,9 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             since=since,
         )
         change = diff(program_id, current, program, provider, inputs, timeline)
+        # Due dates depend on the facts and the pack only: re-derived for the program's
+        # own events, never when another program re-judges it (COV-1).
+        change = replace(change, due=due_segments(program.trail, judged.pack))
         _remember(
             self._current,
             program_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +20,15 @@ from projections.timeline import Timeline
 from service.readmodel.sql import (
     INFINITY,
     TABLES,
+    due_changes,
+    due_row,
+    insert_due,
     program_statements,
+    retire_due,
+    select_current_due,
     select_findings,
     select_programs,
+    select_worklist,
 )
 from service.readmodel.view import (
     CurrentProgram,
@@ -31,6 +37,9 @@ from service.readmodel.view import (
     ProgramPage,
     ProgramQuery,
     ReadModelRecorder,
+    WorkItem,
+    WorklistQuery,
+    WorkPage,
 )
 
 
@@ -129,6 +138,66 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
                 change.inputs,
                 _dump(change.timeline),
             ),
+        )
+        self._write_due(c, change)
+
+    def _write_due(self, c: SQLiteCursor, change: ProgramChange) -> None:
+        # The program's due rows, diffed here against what the table holds now.
+        if change.due is None:
+            return
+        pid, at = str(change.program_id), instant(change.recorded_at)
+        c.execute(select_current_due("?"), (pid,))
+        retired, added = due_changes({due_row(row) for row in c.fetchall()}, change)
+        c.executemany(
+            retire_due("?"),
+            [
+                (at, pid, kind, due_on.isoformat(), since.isoformat())
+                for _, kind, _, due_on, _, since, _ in retired
+            ],
+        )
+        c.executemany(
+            insert_due("?"),
+            [
+                (
+                    pid,
+                    provider,
+                    kind,
+                    clause,
+                    due_on.isoformat(),
+                    late.isoformat() if late else None,
+                    since.isoformat(),
+                    _date(until),
+                    at,
+                    change.version,
+                )
+                for provider, kind, clause, due_on, late, since, until in added
+            ],
+        )
+
+    def worklist(self, query: WorklistQuery) -> WorkPage:
+        after = query.after
+        sql, params = select_worklist(
+            query,
+            "?",
+            as_of=query.as_of.isoformat(),
+            known_at=instant(query.known_at),
+            due_by=query.due_by.isoformat(),
+            after=None if after is None else (after[0].isoformat(), after[1], after[2]),
+        )
+        rows = self._rows(sql, params)
+        return WorkPage(
+            tuple(
+                WorkItem(
+                    pid,
+                    provider,
+                    kind,
+                    clause,
+                    date.fromisoformat(due_on),
+                    date.fromisoformat(late) if late else None,
+                )
+                for pid, provider, kind, clause, due_on, late in rows[: query.limit]
+            ),
+            len(rows) > query.limit,
         )
 
     def _select(self, query: ProgramQuery) -> tuple[str, list[Any]]:

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
+from projections.due import DueSegment
 from projections.timeline import FindingSegment, StateSegment, Timeline
 
 
@@ -44,6 +45,9 @@ class ProgramChange:
     added_states: tuple[StateSegment, ...]
     retired_findings: tuple[FindingSegment, ...]
     added_findings: tuple[FindingSegment, ...]
+    # The program's due dates after the event, every segment (the store diffs them
+    # against its current rows); None leaves them as they are.
+    due: tuple[DueSegment, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,41 @@ class ProgramPage:
     more: bool
 
 
+@dataclass(frozen=True)
+class WorklistQuery:
+    """GET /v1/worklist: obligations listed at the two times and due by `due_by`."""
+
+    as_of: date
+    known_at: datetime
+    due_by: date
+    provider_id: str | None = None
+    after: tuple[date, str, str] | None = None  # (due_on, program_id, kind) last seen
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One obligation of one program, as the worklist shows it (status at its as_of)."""
+
+    program_id: str
+    provider_id: str
+    kind: str
+    clause: str
+    due_on: date
+    violation_on: date | None
+
+    def cursor(self) -> tuple[date, str, str]:
+        return (self.due_on, self.program_id, self.kind)
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    """One page of the worklist, by (due_on, program_id, kind); `more` when one follows."""
+
+    items: tuple[WorkItem, ...]
+    more: bool
+
+
 class ReadModelRecorder(TrackingRecorder, ABC):
     """The read model's tables, written with the library's tracking records."""
 
@@ -107,6 +146,10 @@ class ReadModelRecorder(TrackingRecorder, ABC):
     @abstractmethod
     def programs(self, query: ProgramQuery) -> ProgramPage:
         """The programs matching the query, by program_id, at most `limit`."""
+
+    @abstractmethod
+    def worklist(self, query: WorklistQuery) -> WorkPage:
+        """The obligations listed at the query's two times and due by `due_by`."""
 
     @abstractmethod
     def counts(self) -> dict[str, int]:
