@@ -82,8 +82,8 @@ def render_pdf(data: dict[str, Any]) -> bytes:
             pdf.line_of(f'Policy: "{f["clause_text"]}"')
         pdf.ln(1)
     pdf.heading("Due list")
-    if data["due"] is None:  # THE DUE LIST: see api/ui/report.py
-        pdf.line_of("The due list (deadlines and budgets) is not available in this version.")
+    if not data["due"]:
+        pdf.line_of("Nothing is due.")
     else:
         for o in data["due"]:
             pdf.line_of(f"{o['due_on']}  {o['kind']}  {o['clause']}  {o['status']}")

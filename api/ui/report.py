@@ -1,11 +1,8 @@
 """The payer's report of one program: the page `/ui/programs/{id}/report` (printable,
 with a print stylesheet) and the data `wht report … -o FILE.pdf` prints from too.
 
-THE DUE LIST: `report_data` leaves `"due": None` and both the page and the PDF print a
-marked placeholder. Once the due-dates computation exists (`projections/due.py`,
-served as GET /v1/programs/{id}/due), set `"due"` here to its `obligations` (dicts
-`{"kind", "clause", "due_on", "status", "violation_on"?}`) as of `as_of`, known at
-`known_at`; both renderings already list them when it is a list.
+The due list is the program's obligations as of `as_of`, known at `known_at`, as
+GET /v1/programs/{id}/due answers them (`projections/due.py`).
 """
 
 from __future__ import annotations
@@ -88,7 +85,7 @@ def report_data(
             "head_hash": integrity["head_hash"],
             "first_bad_version": integrity["first_bad_version"],
         },
-        "due": None,  # THE DUE LIST: see the module doc
+        "due": view.due(assessment.as_of).as_dict()["obligations"],
     }
 
 

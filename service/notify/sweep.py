@@ -8,11 +8,9 @@ the alerts with that date in one transaction. An alert's delivery id names the
 obligation (kind, clause, due date), so each obligation makes at most one `due_soon`
 and one `obligation_missed` per subscription, however often it is swept.
 
-PLUG-IN POINT for the due dates: `obligations_for` is a stand-in that knows no
-obligations. Once `projections/due.py` exists, pass a function of the same shape to
-`Sweep` (via `Notifier(obligations_for=...)`) that answers what `GET
-/v1/programs/{id}/due` answers under `obligations`: dicts `{"kind", "clause",
-"due_on", "status", "violation_on"?}` with `status` "open" or "missed".
+The obligations are those GET /v1/programs/{id}/due lists (`projections/due.py`):
+dicts `{"kind", "clause", "due_on", "status", "violation_on"?}` with `status` "open"
+or "missed"; `Sweep` takes another function of the same shape in tests.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from datetime import time as clock_time
 from typing import Any
 from uuid import UUID
 
-from domain.intake import time_zone
+from domain.intake import stored_zone
 from domain.program import format_instant
 from service.application import Tracker
 from service.notify.follower import alert_body, delivery_id
@@ -38,8 +36,9 @@ ObligationsFor = Callable[[Tracker, UUID, date], list[Obligation]]
 
 
 def obligations_for(tracker: Tracker, program_id: UUID, as_of: date) -> list[Obligation]:
-    """Stand-in until the due dates exist: no obligations (see the module doc)."""
-    return []
+    """The program's obligations as of `as_of`, as GET /v1/programs/{id}/due lists them."""
+    obligations: list[Obligation] = tracker.view(program_id).due(as_of).as_dict()["obligations"]
+    return obligations
 
 
 def time_alerts(
@@ -90,7 +89,7 @@ class Sweep:
         swept = self.store.swept()
         done = 0
         for program_id in self.tracker.index.program_ids(self.tracker.clock()):
-            zone = time_zone(self._zone(program_id))
+            zone = stored_zone(self._zone(program_id))
             today = datetime.now(zone).date()
             if swept.get(str(program_id), "") >= today.isoformat():
                 continue

@@ -80,6 +80,7 @@ def test_the_report_page_prints_the_program_with_the_policys_words(tracker: Trac
     app = create_app(tracker, projection=False)
     with TestClient(app) as client:
         page = client.get(f"/ui/programs/{program_id}/report", params={"as_of": LATER.isoformat()})
+        due = client.get(f"/v1/programs/{program_id}/due", params={"as_of": LATER.isoformat()})
 
     assert page.status_code == 200
     html = page.text
@@ -88,7 +89,11 @@ def test_the_report_page_prints_the_program_with_the_policys_words(tracker: Trac
     assert f"<td>{figures['reimbursable_hours']}</td>" in html
     pack = tracker.catalog.get(str(figures["policy"]))
     assert pack is not None and pack.clauses["COV-2"].text in html
-    assert "The due list" in html
+    assert "Due list" in html
+    obligations = due.json()["obligations"]
+    assert obligations  # the scripted program owes something by LATER
+    for o in obligations:  # the report lists what GET .../due lists
+        assert f"<td>{o['due_on']}</td><td>{o['kind']}</td><td>{o['clause']}</td>" in html
 
 
 def test_a_regulator_sees_the_report_de_identified_and_a_provider_only_its_own(

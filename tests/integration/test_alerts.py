@@ -184,3 +184,35 @@ def test_backoff_doubles_from_one_second_up_to_a_minute() -> None:
     policy = RetryPolicy()
     assert [policy.delay(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
     assert policy.retry_for >= 24 * 60 * 60
+
+
+def test_the_sweep_alerts_the_obligations_the_due_list_calls_missed(
+    tracker: Tracker, receiver: Receiver
+) -> None:
+    # The real due dates (GET .../due), not a stand-in: a program admitted in March
+    # with nothing since has missed its documentation, re-evaluation and conference.
+    program_id = uuid4()
+    for body in scripted_events()[:2]:
+        send(tracker, program_id, body)
+    Subscriptions(tracker, open_alert_store(tracker)).create(
+        url=receiver.url, kinds=["obligation_missed"], secret=SECRET, provider_id=None
+    )
+    view = tracker.view(program_id)
+    missed = {
+        (o["kind"], o["clause"])
+        for o in view.due(view.today()).as_dict()["obligations"]
+        if o["status"] == "missed"
+    }
+    assert len(missed) >= 3
+
+    notifier = notifier_on(tracker, sweep_every=0.0)
+    run_until(notifier, receiver, len(missed))
+    for _ in range(3):
+        notifier.step()
+
+    got = [
+        (r.alert["data"]["obligation"]["kind"], r.alert["data"]["obligation"]["clause"])
+        for r in receiver.alerts()
+    ]
+    assert sorted(set(got)) == sorted(missed)
+    assert len(got) == len(set(got))  # one alert per obligation, however often swept
