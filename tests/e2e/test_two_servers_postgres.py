@@ -186,3 +186,76 @@ def test_two_servers_lose_and_duplicate_nothing_and_their_lists_agree(
             ]
         }
         assert statuses == {"discharged"}
+
+
+THREADS = 16
+PER_THREAD = 640  # 16 x 640 = 10,240 requests
+
+
+def hammer(
+    urls: list[str], programs: list[str], seed: int, statuses: list[int], lock: threading.Lock
+) -> None:
+    """Alternate between the servers: reads, and writes with `expected_version` (the
+    race where two writers hold one version: exactly one wins, the other gets 409)."""
+    rnd = random.Random(seed)
+    clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
+    seen: dict[str, int] = {}
+    mine: list[int] = []
+    try:
+        for n in range(PER_THREAD):
+            client = clients[n % 2]
+            pid = rnd.choice(programs)
+            roll = rnd.random()
+            if roll < 0.4:
+                on = START + timedelta(days=7 + rnd.randint(0, 50))
+                event = body("SessionLogged", on, {"hours": 2, "provider": LICENSED})
+                event["expected_version"] = seen.get(pid, 2)
+                response = client.post(f"/v1/programs/{pid}/events", json=event)
+                if response.status_code == 201:
+                    seen[pid] = response.json()["version"]
+                elif response.status_code == 409:
+                    seen[pid] = response.json().get("current_version", seen.get(pid, 2))
+            elif roll < 0.7:
+                response = client.get(f"/v1/programs/{pid}/compliance", params={"as_of": AS_OF})
+            elif roll < 0.9:
+                response = client.get(f"/v1/programs/{pid}/events")
+            else:
+                response = client.get(f"/v1/programs/{pid}/billing", params={"as_of": AS_OF})
+            mine.append(response.status_code)
+    finally:
+        for client in clients:
+            client.close()
+        with lock:
+            statuses.extend(mine)
+
+
+def test_two_servers_answer_ten_thousand_concurrent_requests_without_a_5xx(
+    pg_url: str, tmp_path: Path
+) -> None:
+    with ExitStack() as stack:
+        a, _ = stack.enter_context(server(pg_url, tmp_path, "a"))
+        b, _ = stack.enter_context(server(pg_url, tmp_path, "b"))
+        programs = [str(uuid4()) for _ in range(4)]
+        for pid in programs:
+            assert send(a, pid, referral(START, PROVIDER, f"PR-{pid}"))
+            assert send(
+                b,
+                pid,
+                body("ProgramAdmitted", START + timedelta(days=7), {"criteria": {}}),
+            )
+        statuses: list[int] = []
+        lock = threading.Lock()
+        urls = [str(a.base_url), str(b.base_url)]
+        threads = [
+            threading.Thread(target=hammer, args=(urls, programs, n, statuses, lock))
+            for n in range(THREADS)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(600)
+        logs = "".join(p.read_text(errors="replace") for p in tmp_path.glob("*.log"))
+    assert len(statuses) == THREADS * PER_THREAD >= 10_000
+    assert [s for s in statuses if s >= 500] == [], logs[-3000:]
+    assert set(statuses) <= {200, 201, 409}
+    assert "Traceback" not in logs
