@@ -10,8 +10,20 @@ from fastapi import FastAPI
 from api import problems, tool_version
 from api.auth import install_auth
 from api.limits import BodySizeLimit
-from api.routers import access_log, audit, digest, ingest, policies, programs, regulator, ui
+from api.metrics import Metrics
+from api.routers import (
+    access_log,
+    audit,
+    digest,
+    ingest,
+    ops,
+    policies,
+    programs,
+    regulator,
+    ui,
+)
 from api.settings import Settings
+from api.telemetry import Telemetry
 from service.application import Tracker
 from service.readmodel.runner import ReadModelRunner, open_read_model
 
@@ -25,6 +37,7 @@ ROUTERS = [
     programs.router,
     regulator.router,
     ui.router,
+    ops.router,
 ]
 
 
@@ -68,10 +81,8 @@ def create_app(
     app.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         app.include_router(router)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     install_auth(app, tracker)
+    # Outermost: every answer, the guard's 401/403 too, gets its request id and is counted.
+    app.state.metrics = Metrics(tracker, app.state.read_model)
+    app.add_middleware(Telemetry, metrics=app.state.metrics, routes=app)
     return app

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging.config
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,6 +19,11 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 @cli.callback()
@@ -37,12 +44,23 @@ def serve(
             "--no-projection leaves it to `wht project`."
         ),
     ] = True,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            help="text: readable lines; json: one JSON object a line, each with its "
+            "request_id (also answered in the X-Request-Id header)."
+        ),
+    ] = LogFormat.text,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn
 
     from api.app import create_app
+    from api.telemetry import log_config
 
+    # Configured before anything logs, so that every line of this process has one format.
+    config = log_config(log_format.value)
+    logging.config.dictConfig(config)
     settings = settings_of(ctx)
     tracker = open_tracker(settings)
     from api.auth import check_serve_host
@@ -50,9 +68,18 @@ def serve(
     if refusal := check_serve_host(host, tracker):
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
-    typer.echo(f"wht: serving on http://{host}:{port} (store: {settings.database_url})", err=True)
+    logging.getLogger("wht").info(
+        "wht: serving on http://%s:%d (store: %s)", host, port, settings.database_url
+    )
     app = create_app(tracker, settings=settings, projection=projection)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=config,
+        # Telemetry writes one access line per request, with its route and request id.
+        access_log=False,
+    )
 
 
 def demo(ctx: typer.Context) -> None:

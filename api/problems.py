@@ -105,7 +105,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-        return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail))
+        # The exception's headers (a 405's Allow, say) are part of the answer.
+        return problem(
+            error.status_code,
+            titles.get(error.status_code, "Error"),
+            str(error.detail),
+            headers=dict(error.headers) if error.headers else None,
+        )
 
     # The library's own errors, from service code that does not yet raise StoreUnavailable
     # itself (the Tracker's commands and queries, the read model): see docs/architecture.md.

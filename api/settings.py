@@ -22,3 +22,6 @@ class Settings(BaseSettings):
     # process, so sessions end when the service restarts; set it when several servers
     # share one sign-in.
     session_secret: str | None = None
+    # WHT_READY_MAX_LAG: GET /readyz answers 503 while the regulator's read model is more
+    # than this many events behind the store.
+    ready_max_lag: int = 1000

@@ -40,13 +40,14 @@ def wht_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(database_url: str, folder: Path) -> Iterator[httpx.Client]:
-    """`wht serve` on a free port until /healthz answers; an HTTP client for it."""
+def serving(database_url: str, folder: Path, *options: str) -> Iterator[httpx.Client]:
+    """`wht serve [options]` on a free port until /healthz answers; an HTTP client for it.
+    Its output is in `folder/serve-PORT.log`."""
     port = free_port()
     log_path = folder / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [WHT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [WHT, "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             env=wht_env(database_url),
             cwd=folder,
             stdout=log,
