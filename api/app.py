@@ -11,6 +11,7 @@ from api import problems, tool_version
 from api.auth import install_auth
 from api.limits import BodySizeLimit
 from api.metrics import Metrics
+from api.openapi import install_openapi, operation_id
 from api.routers import (
     access_log,
     audit,
@@ -67,6 +68,7 @@ def create_app(
     `settings` are the process's (`wht serve` passes its own); read here when not given."""
     app = FastAPI(
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         title="Work hardening compliance tracker",
         version=tool_version(),
         description="Records work hardening programs as events and derives their compliance "
@@ -78,6 +80,7 @@ def create_app(
     app.state.read_model_wait = read_model_wait
     app.state.projection = ReadModelRunner(tracker, app.state.read_model) if projection else None
     problems.install(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         app.include_router(router)

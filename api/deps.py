@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request
@@ -27,8 +27,16 @@ def program_uuid(program_id: str) -> UUID:
         raise ProgramNotFound(f"Program {program_id!r} does not exist (ids are UUIDs).") from None
 
 
+# Documented formats; an empty value means "not given" (a blank picker on the pages).
+INSTANT: dict[str, Any] = {"anyOf": [{"type": "string", "format": "date-time"}, {"const": ""}]}
+DAY: dict[str, Any] = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
+
+
 def parse_known_at(
-    known_at: Annotated[str | None, Query(description="RFC 3339 instant with offset")] = None,
+    known_at: Annotated[
+        str | None,
+        Query(description="RFC 3339 instant with offset", json_schema_extra=INSTANT),
+    ] = None,
 ) -> datetime | None:
     if known_at is None or known_at == "":
         return None
@@ -47,7 +55,10 @@ def parse_known_at(
 
 
 def parse_as_of(
-    as_of: Annotated[str | None, Query(description="business date YYYY-MM-DD")] = None,
+    as_of: Annotated[
+        str | None,
+        Query(description="business date YYYY-MM-DD", json_schema_extra=DAY),
+    ] = None,
 ) -> date | None:
     if as_of is None or as_of == "":
         return None

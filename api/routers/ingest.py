@@ -9,7 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api import examples
 from api.deps import TrackerDep
+from api.openapi import WRITE_PROBLEMS, ok, request_body
+from api.responses import BatchReceipt, Receipt
 from api.schemas import BatchIn, BatchItemIn, EventIn
 from domain.errors import BatchRejected, InvalidEvent
 from domain.intake import NewEvent, parse_event
@@ -23,7 +26,16 @@ def _new_event(item: EventIn, loc: list[str | int]) -> NewEvent:
     )
 
 
-@router.post("/programs/{program_id}/events", status_code=201)
+@router.post(
+    "/programs/{program_id}/events",
+    status_code=201,
+    operation_id="record_event",
+    response_model=None,
+    openapi_extra=request_body("EventRequest", examples.SESSION),
+    responses=ok(Receipt, 201, "Recorded", examples.RECEIPT)
+    | ok(Receipt, 200, "A repeat of an event_id already recorded: nothing stored")
+    | WRITE_PROBLEMS,
+)
 def post_event(
     program_id: str, body: EventIn, tracker: TrackerDep, request: Request
 ) -> JSONResponse:
@@ -40,7 +52,22 @@ def post_event(
     return JSONResponse(receipt.body, status_code=receipt.status)
 
 
-@router.post("/events", status_code=201)
+@router.post(
+    "/events",
+    status_code=201,
+    operation_id="record_batch",
+    response_model=None,
+    openapi_extra=request_body(
+        "BatchRequest", {"events": [{"program_id": examples.PROGRAM, **examples.SESSION}]}
+    ),
+    responses=ok(
+        BatchReceipt,
+        201,
+        "Every event recorded (or a repeat)",
+        {"results": [{"status": 201, **examples.RECEIPT}]},
+    )
+    | WRITE_PROBLEMS,
+)
 def post_batch(body: BatchIn, tracker: TrackerDep, request: Request) -> JSONResponse:
     """Record up to 1,000 events across programs, all or nothing, in one transaction."""
     items: list[tuple[UUID, NewEvent]] = []

@@ -8,9 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
+from api import examples
 from api.deps import TrackerDep
 from api.metrics import CONTENT_TYPE
+from api.openapi import ok, problem_responses
 from api.problems import problem
+from api.responses import Health, Ready
 
 log = logging.getLogger("wht")
 router = APIRouter(tags=["ops"])
@@ -22,13 +25,17 @@ def home() -> RedirectResponse:
     return RedirectResponse("/ui", status_code=307)
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=None, responses=ok(Health, example={"status": "ok"}))
 def healthz() -> dict[str, str]:
     """Is the process alive? (It answers without touching the store.)"""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses=ok(Ready, example=examples.READY) | problem_responses(503),
+)
 def readyz(request: Request, tracker: TrackerDep) -> Response:
     """Should a load balancer send traffic here? 200 when the store answers a query and the
     regulator's read model is within `WHT_READY_MAX_LAG` events of the store; 503 otherwise."""
@@ -69,7 +76,16 @@ def readyz(request: Request, tracker: TrackerDep) -> Response:
     )
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format 0.0.4",
+            "content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}},
+        }
+    },
+)
 def metrics(request: Request) -> Response:
     """Prometheus text format: requests by route and status with latencies, events ingested
     by type, findings raised by code, the projector's position and lag."""

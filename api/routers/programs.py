@@ -6,14 +6,22 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api import examples
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
+from api.openapi import READ_PROBLEMS, ok
+from api.responses import BillingDay, Compliance, StoredEvent
 from domain.program import format_instant
 from projections.audit import occurred_by
 
 router = APIRouter(prefix="/v1/programs", tags=["programs"])
 
 
-@router.get("/{program_id}/compliance")
+@router.get(
+    "/{program_id}/compliance",
+    operation_id="get_compliance",
+    response_model=None,
+    responses=ok(Compliance, example=examples.COMPLIANCE) | READ_PROBLEMS,
+)
 def compliance(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> dict[str, Any]:
@@ -28,7 +36,12 @@ def compliance(
     }
 
 
-@router.get("/{program_id}/events")
+@router.get(
+    "/{program_id}/events",
+    operation_id="list_program_events",
+    response_model=None,
+    responses=ok(list[StoredEvent], example=[examples.STORED]) | READ_PROBLEMS,
+)
 def events(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> list[dict[str, Any]]:
@@ -41,7 +54,12 @@ def events(
     return [tracker.describe(fact) for fact in trail]
 
 
-@router.get("/{program_id}/billing")
+@router.get(
+    "/{program_id}/billing",
+    operation_id="get_billing",
+    response_model=None,
+    responses=ok(list[BillingDay], example=examples.BILLING) | READ_PROBLEMS,
+)
 def billing(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> list[dict[str, Any]]:
