@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import problems, tool_version
 from api.auth import install_auth
@@ -66,7 +67,8 @@ def create_app(
     date by a background thread (`wht serve --no-projection` leaves it to `wht project`);
     its list waits up to `read_model_wait` seconds for the projection to catch up.
     `settings` are the process's (`wht serve` passes its own); read here when not given."""
-    app = FastAPI(
+    # /docs and /redoc from the swagger-ui and redoc files fastapi-offline ships: no CDN.
+    app = FastAPIOffline(
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         title="Work hardening compliance tracker",
