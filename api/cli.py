@@ -84,9 +84,10 @@ def serve(
 
 def demo(ctx: typer.Context) -> None:
     """Load four realistic demo programs through the ingestion path (safe to repeat)."""
-    from service.demo import load_demo
+    from service.demo import AS_OF, load_demo
 
     tracker = open_tracker(settings_of(ctx))
+    typer.echo(f"figures as of {AS_OF} (the demo's fixed business date; the same on any day)")
     for name, program_id, figures in load_demo(tracker):
         typer.echo(
             f"{name:<28} {program_id}  status={figures['status']:<10} "
