@@ -10,7 +10,7 @@ FINDING = {
     "clause": "COV-2",
     "severity": "violation",
     "occurred_on": "2026-03-10",
-    "message": "9 hours on 2026-03-10: over the 8-hour daily cap (COV-2).",
+    "message": "Logged 9 hours on 2026-03-10; policy reimburses up to 8 hours a day (COV-2).",
 }
 SESSION: dict[str, Any] = {
     "event_id": "8a7c1d2e-1111-4c1a-9f00-000000000003",
