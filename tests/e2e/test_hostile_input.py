@@ -205,6 +205,7 @@ def test_schemathesis_with_every_check_finds_nothing_against_a_real_server(
             capture_output=True,
             text=True,
             timeout=900,
+            cwd=tmp_path,  # where schemathesis keeps its example database
         )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "Tested:" in run.stdout, run.stdout[-2000:]
