@@ -143,7 +143,9 @@ def test_wht_demo_loads_four_programs_that_the_server_then_reports(tmp_path: Pat
 
     assert loaded.returncode == 0, loaded.stderr
     assert repeated.returncode == 0, repeated.stderr
-    assert [line.split()[0] for line in loaded.stdout.splitlines()] == DEMO_NAMES
+    header, *programs = loaded.stdout.splitlines()
+    assert header.startswith("figures as of 2026-06-30")
+    assert [line.split()[0] for line in programs] == DEMO_NAMES
     assert repeated.stdout == loaded.stdout
     ids = {name: str(uuid5(NAMESPACE_URL, f"wht-demo/{name}")) for name in DEMO_NAMES}
     with serving(database_url, tmp_path) as client:
