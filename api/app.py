@@ -6,15 +6,30 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import problems, tool_version
 from api.auth import install_auth
 from api.commands.notify import notifier_for
 from api.hygiene import clean_query
 from api.limits import BodySizeLimit
-from api.routers import access_log, audit, digest, due, ingest, policies, programs, regulator, ui
+from api.metrics import Metrics
+from api.openapi import install_openapi, operation_id
+from api.routers import (
+    access_log,
+    audit,
+    digest,
+    due,
+    ingest,
+    ops,
+    policies,
+    programs,
+    regulator,
+    ui,
+)
 from api.routers.subscriptions import router as subscriptions_router
 from api.settings import Settings
+from api.telemetry import Telemetry
 from service.application import Tracker
 from service.notify import Notifier, open_alert_store
 from service.readmodel.runner import ReadModelRunner, open_read_model
@@ -31,6 +46,7 @@ ROUTERS = [
     regulator.router,
     subscriptions_router,
     ui.router,
+    ops.router,
 ]
 
 
@@ -66,9 +82,11 @@ def create_app(
     `notify`, alerts are delivered by a background thread too (`wht serve` does so unless
     `--no-notify`; `wht notify` alone otherwise).
     `settings` are the process's (`wht serve` passes its own); read here when not given."""
-    app = FastAPI(
+    # /docs and /redoc from the swagger-ui and redoc files fastapi-offline ships: no CDN.
+    app = FastAPIOffline(
         lifespan=lifespan,
         dependencies=[Depends(clean_query)],
+        generate_unique_id_function=operation_id,
         title="Work hardening compliance tracker",
         version=tool_version(),
         description="Records work hardening programs as events and derives their compliance "
@@ -84,13 +102,12 @@ def create_app(
         notifier_for(tracker, app.state.settings, app.state.alert_store) if notify else None
     )
     problems.install(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         app.include_router(router)
-
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     install_auth(app, tracker)
+    # Outermost: every answer, the guard's 401/403 too, gets its request id and is counted.
+    app.state.metrics = Metrics(tracker, app.state.read_model)
+    app.add_middleware(Telemetry, metrics=app.state.metrics, routes=app)
     return app

@@ -70,16 +70,7 @@ def install_auth(app: FastAPI, tracker: Tracker) -> SecurityStore:
     return store
 
 
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-    },
-}
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
 
 def document_bearer_auth(app: FastAPI) -> None:

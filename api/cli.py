@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging.config
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -20,6 +22,11 @@ cli = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 @cli.callback()
@@ -53,12 +60,23 @@ def serve(
             "leaves it to `wht notify`."
         ),
     ] = True,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            help="text: readable lines; json: one JSON object a line, each with its "
+            "request_id (also answered in the X-Request-Id header)."
+        ),
+    ] = LogFormat.text,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn
 
     from api.app import create_app
+    from api.telemetry import log_config
 
+    # Configured before anything logs, so that every line of this process has one format.
+    config = log_config(log_format.value)
+    logging.config.dictConfig(config)
     settings = settings_of(ctx)
     tracker = open_tracker(settings)
     from api.auth import check_serve_host
@@ -66,8 +84,8 @@ def serve(
     if refusal := check_serve_host(host, tracker):
         typer.echo(f"error: {refusal}", err=True)
         raise typer.Exit(2)
-    typer.echo(
-        f"wht: serving on http://{host}:{port} (store: {settings.store_for_humans})", err=True
+    logging.getLogger("wht").info(
+        "wht: serving on http://%s:%d (store: %s)", host, port, settings.store_for_humans
     )
     app = create_app(tracker, settings=settings, projection=projection, notify=notify)
     from api.serving import bounded_protocol
@@ -75,14 +93,23 @@ def serve(
     protocol = bounded_protocol(
         settings.header_timeout, settings.body_timeout, settings.max_connections
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", http=protocol)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=config,
+        # Telemetry writes one access line per request, with its route and request id.
+        access_log=False,
+        http=protocol,
+    )
 
 
 def demo(ctx: typer.Context) -> None:
     """Load four realistic demo programs through the ingestion path (safe to repeat)."""
-    from service.demo import load_demo
+    from service.demo import AS_OF, load_demo
 
     tracker = open_tracker(settings_of(ctx))
+    typer.echo(f"figures as of {AS_OF} (the demo's fixed business date; the same on any day)")
     for name, program_id, figures in load_demo(tracker):
         typer.echo(
             f"{name:<28} {program_id}  status={figures['status']:<10} "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request
@@ -29,8 +29,16 @@ def program_uuid(program_id: str) -> UUID:
         raise ProgramNotFound(f"Program {program_id!r} does not exist (ids are UUIDs).") from None
 
 
+# Documented formats; an empty value means "not given" (a blank picker on the pages).
+INSTANT: dict[str, Any] = {"anyOf": [{"type": "string", "format": "date-time"}, {"const": ""}]}
+DAY: dict[str, Any] = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}
+
+
 def parse_known_at(
-    known_at: Annotated[str | None, Query(description="RFC 3339 instant with offset")] = None,
+    known_at: Annotated[
+        str | None,
+        Query(description="RFC 3339 instant with offset", json_schema_extra=INSTANT),
+    ] = None,
 ) -> datetime | None:
     if known_at is None or known_at == "":
         return None
@@ -56,7 +64,10 @@ AS_OF_RANGE = (EARLIEST, date(2999, 12, 31))
 def parse_as_of(
     as_of: Annotated[
         str | None,
-        Query(description="business date YYYY-MM-DD, from 1900-01-01 to 2999-12-31"),
+        Query(
+            description="business date YYYY-MM-DD, from 1900-01-01 to 2999-12-31",
+            json_schema_extra=DAY,
+        ),
     ] = None,
 ) -> date | None:
     if as_of is None or as_of == "":

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from domain.errors import (
     BatchRejected,
@@ -67,6 +68,19 @@ def _describe(error: TrackerError) -> dict[str, Any]:
     return out
 
 
+def _allow(request: Request, error: StarletteHTTPException) -> dict[str, str] | None:
+    """The exception's headers; for a 405, `Allow` names every method the path takes (each
+    route names only its own, and one path may have a route per method)."""
+    headers = dict(error.headers) if error.headers else {}
+    if error.status_code == 405:
+        methods = set(headers.get("Allow", "").replace(" ", "").split(",")) - {""}
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            if compile_path(template)[0].match(request.url.path):
+                methods.update(m.upper() for m in operations)
+        headers["Allow"] = ", ".join(sorted(methods))
+    return headers or None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TrackerError)
     async def tracker_error(_: Request, error: TrackerError) -> JSONResponse:
@@ -103,9 +117,15 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
-        return problem(error.status_code, titles.get(error.status_code, "Error"), str(error.detail))
+        # The exception's headers (a 405's Allow, say) are part of the answer.
+        return problem(
+            error.status_code,
+            titles.get(error.status_code, "Error"),
+            str(error.detail),
+            headers=_allow(request, error),
+        )
 
     # The library's own errors, from service code that does not yet raise StoreUnavailable
     # itself (the Tracker's commands and queries, the read model): see docs/architecture.md.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from domain.events import EventType, IsoDate
 
@@ -18,7 +18,7 @@ class EventIn(BaseModel):
     event_id: UUID
     type: EventType
     occurred_on: IsoDate
-    expected_version: int | None = Field(default=None, ge=0)
+    expected_version: StrictInt | None = Field(default=None, ge=0)
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -91,3 +91,6 @@ class Settings(BaseSettings):
     notify_timeout: float = 10.0
     notify_poll: float = 0.5
     notify_sweep_every: float = 60.0
+    # WHT_READY_MAX_LAG: GET /readyz answers 503 while the regulator's read model is more
+    # than this many events behind the store.
+    ready_max_lag: int = 1000

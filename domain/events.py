@@ -5,7 +5,8 @@ shape only (types, enumerations, ranges). Whether a fact breaks the policy is
 never decided here: that is a finding, derived in `projections/`.
 
 Leaf fields that a clinic may reasonably leave out have defaults; unknown
-fields are always refused (API.md: "Unknown fields are rejected").
+fields are always refused (API.md: "Unknown fields are rejected"). Booleans and
+integers are JSON's own (strict): lax pydantic would take 0, "yes" or "20".
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -138,7 +141,7 @@ DischargeReason = Literal[
 ]
 # A measure is a JSON number: NaN and infinities would be stored, hashed and shown
 # differently (the trail endpoint prints them as null), so they are refused.
-Measures = dict[ShortText, Annotated[float, Field(allow_inf_nan=False)]]
+Measures = dict[ShortText, Annotated[float, Field(allow_inf_nan=False, strict=True)]]
 
 
 class Worker(Strict):
@@ -162,7 +165,7 @@ class Claim(Strict):
     claim_number: ShortText
     injury_date: IsoDate | None = None
     body_region: BodyRegion
-    compensable_injury_reported: bool
+    compensable_injury_reported: StrictBool
 
 
 class Prescription(Strict):
@@ -187,12 +190,12 @@ class ProgramReferred(Strict):
 
 
 class AdmissionCriteria(Strict):
-    potential_to_benefit: bool = False
-    function_interferes_with_work: bool = False
-    return_to_work_plan: bool = False
-    psychosocial_barriers: bool = False
-    no_prohibiting_condition: bool = False
-    informed_consent: bool = False
+    potential_to_benefit: StrictBool = False
+    function_interferes_with_work: StrictBool = False
+    return_to_work_plan: StrictBool = False
+    psychosocial_barriers: StrictBool = False
+    no_prohibiting_condition: StrictBool = False
+    informed_consent: StrictBool = False
 
 
 class ProgramAdmitted(Strict):
@@ -221,9 +224,9 @@ class InitialEvaluationDocumented(Strict):
 class AncillaryMinutes(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    m97110: int = Field(default=0, ge=0, le=1440, alias="97110")
-    m97530: int = Field(default=0, ge=0, le=1440, alias="97530")
-    m97112: int = Field(default=0, ge=0, le=1440, alias="97112")
+    m97110: StrictInt = Field(default=0, ge=0, le=1440, alias="97110")
+    m97530: StrictInt = Field(default=0, ge=0, le=1440, alias="97530")
+    m97112: StrictInt = Field(default=0, ge=0, le=1440, alias="97112")
 
     @property
     def total(self) -> int:
@@ -257,17 +260,17 @@ class SessionLogged(Strict):
     ancillary_minutes: AncillaryMinutes = Field(default_factory=AncillaryMinutes)
     # A session whose body says nothing about documentation is taken as
     # documented: the finding is for a session the clinic says was not.
-    documented: bool = True
+    documented: StrictBool = True
 
 
 class AbsenceRecorded(Strict):
-    excused: bool = False
+    excused: StrictBool = False
     reason: Text = ""
 
 
 class TardinessRecorded(Strict):
     # Under a minute late is not late: such an entry cannot be a fact (DOMAIN.md R3).
-    minutes_late: int = Field(ge=0, le=1440)
+    minutes_late: StrictInt = Field(ge=0, le=1440)
 
     @field_validator("minutes_late")
     @classmethod
@@ -278,10 +281,10 @@ class TardinessRecorded(Strict):
 
 
 class ProgressReEvaluated(Strict):
-    goals_met: bool = False
-    return_to_work_ready: bool = False
-    plateau: bool = False
-    appropriate_to_continue: bool = True
+    goals_met: StrictBool = False
+    return_to_work_ready: StrictBool = False
+    plateau: StrictBool = False
+    appropriate_to_continue: StrictBool = True
     measures: Measures = Field(default_factory=dict)
 
 
@@ -292,7 +295,7 @@ class StaffConferenceHeld(Strict):
 
 class MedicalConditionChanged(Strict):
     description: Text = ""
-    prohibits_participation: bool = False
+    prohibits_participation: StrictBool = False
 
 
 class ProgramDischarged(Strict):

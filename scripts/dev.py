@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""Set-up and run, with nothing but Python 3.11+: `python3 scripts/dev.py serve|test|wht ...`.
+"""Set-up and run, with nothing but Python 3.11+: `python3 scripts/dev.py serve|test|wht|lock`.
 
-Creates `.venv` beside the project and installs the pinned project into it
-(again only when pyproject.toml changes), then runs the service or the tests.
+Creates `.venv` beside the project and installs exactly the locked dependencies
+into it with pip (`--require-hashes`), then the project itself (again only when
+pyproject.toml or the lock changes), then runs the service or the tests. `serve`
+and `wht` install the runtime (requirements/runtime.txt); `test` the runtime and
+the dev tools (requirements/dev.txt). `lock` rewrites both lock files from
+pyproject.toml with uv (a dev tool), which only this command needs.
 `test` first runs the checks (ruff lint and format, mypy, the import contracts)
 and runs pytest only when every one passes.
 The tests need PostgreSQL at 127.0.0.1:5432: this starts it when it is
@@ -24,25 +28,48 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".wht-installed"
+LOCKS = {"runtime": ROOT / "requirements" / "runtime.txt", "dev": ROOT / "requirements" / "dev.txt"}
 
 
-def ensure_venv() -> None:
+def _stamp(kind: str) -> Path:
+    return VENV / f".wht-installed-{kind}"
+
+
+def _wanted(kind: str) -> str:
+    text = (ROOT / "pyproject.toml").read_bytes() + LOCKS[kind].read_bytes()
+    return hashlib.sha256(text).hexdigest()
+
+
+def _installed(kind: str) -> bool:
+    return _stamp(kind).exists() and _stamp(kind).read_text() == _wanted(kind)
+
+
+def ensure_venv(kind: str = "dev") -> None:
+    """`.venv` holding exactly the `kind` lock (dev holds runtime too) and the project."""
     if sys.version_info < (3, 11):  # noqa: UP036 (run by whatever python3 is on PATH)
         sys.exit("wht needs Python 3.11 or newer")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
+    if _installed(kind) or (kind == "runtime" and _installed("dev")):
         return
     if not (BIN / "python").exists():
         print("setting up .venv ...", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=False
-    )
-    subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"], check=True
-    )
-    STAMP.write_text(wanted)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    # Every package, direct or not, at its locked version and hash; nothing resolved here.
+    subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(LOCKS[kind])], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
+    for other in LOCKS:
+        _stamp(other).unlink(missing_ok=True)
+    _stamp(kind).write_text(_wanted(kind))
+
+
+def lock() -> int:
+    """Rewrite requirements/dev.txt, then requirements/runtime.txt within it (same
+    versions), from pyproject.toml: every platform, hashes for every file."""
+    uv = [str(BIN / "uv"), "pip", "compile", "pyproject.toml", "--universal"]
+    uv += ["--generate-hashes", "--python-version", "3.11", "--quiet"]
+    dev, runtime = (str(p.relative_to(ROOT)) for p in (LOCKS["dev"], LOCKS["runtime"]))
+    first = subprocess.call([*uv, "--extra", "dev", "-o", dev], cwd=ROOT)
+    return first or subprocess.call([*uv, "-c", dev, "-o", runtime], cwd=ROOT)
 
 
 def postgres_reachable() -> bool:
@@ -96,11 +123,13 @@ def run_checks() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"serve", "test", "wht"}:
+    if not argv or argv[0] not in {"serve", "test", "wht", "lock"}:
         print(__doc__, file=sys.stderr)
         return 2
-    ensure_venv()
+    ensure_venv("runtime" if argv[0] in {"serve", "wht"} else "dev")
     os.chdir(ROOT)
+    if argv[0] == "lock":
+        return lock()
     if argv[0] == "serve":
         return subprocess.call([str(BIN / "wht"), "serve", *argv[1:]])
     if argv[0] == "wht":

@@ -13,6 +13,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from domain.intake import parse_event
 from service.application import Tracker
 
+# The demo's business date: after every demo event, fixed so that `wht demo` prints the
+# same figures on any day it runs (as_of today would count weeks and deadlines to today).
+AS_OF = date(2026, 6, 30)
 PROVIDER = {"name": "Dana Ruiz", "discipline": "physical_therapist", "license_number": "PT-44120"}
 
 
@@ -181,10 +184,11 @@ def scripts() -> list[Script]:
 
 
 def load_demo(tracker: Tracker) -> Iterator[tuple[str, UUID, dict[str, Any]]]:
-    """Send every demo event through `Tracker.ingest`; yield each program's figures."""
+    """Send every demo event through `Tracker.ingest`; yield each program's figures as of
+    `AS_OF`."""
     for script in scripts():
         for n, (event_type, on, data) in enumerate(script.events):
             event_id = uuid5(script.program_id, f"{n}")
             tracker.ingest(script.program_id, parse_event(event_id, event_type, on, data))
-        figures = tracker.view(script.program_id).assess(date(2026, 6, 30)).figures()
+        figures = tracker.view(script.program_id).assess(AS_OF).figures()
         yield script.name, script.program_id, figures

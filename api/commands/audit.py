@@ -47,16 +47,33 @@ def _codes(findings: list[dict[str, Any]], mark: str) -> str:
     return "\n".join(f"{mark}{f['code']} ({f['clause']}) {f['occurred_on']}" for f in findings)
 
 
-def replay_table(program_id: UUID, steps: list[dict[str, Any]]) -> Table:
+# The columns of `wht replay`: (name, shown without --wide). Narrow fits 80 columns.
+COLUMNS = [
+    ("v", True),
+    ("recorded at (UTC)", False),
+    ("occurred", True),
+    ("event", True),
+    ("status", False),
+    ("days", False),
+    ("hours", True),
+    ("reimb.", False),
+    ("abs.eq", False),
+]
+
+
+def replay_table(program_id: UUID, steps: list[dict[str, Any]], wide: bool = False) -> Table:
     as_of = steps[-1]["figures"]["as_of"] if steps else "-"
     table = Table(
         title=f"Program {program_id}: audit replay (figures as of {as_of})", show_lines=True
     )
-    for name in ["v", "recorded at (UTC)", "occurred", "event", "status"]:
-        table.add_column(name, justify="right" if name == "v" else "left", no_wrap=True)
-    for name in ["days", "hours", "reimb.", "abs.eq"]:
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("findings added (+) / resolved (-)", min_width=50)
+    shown = [wide or narrow for _, narrow in COLUMNS]
+    for (name, _), show in zip(COLUMNS, shown, strict=True):
+        if show:
+            left = name in ("recorded at (UTC)", "occurred", "event", "status")
+            table.add_column(name, justify="left" if left else "right", no_wrap=True)
+    table.add_column(
+        "findings added (+) / resolved (-)", min_width=50 if wide else 20, overflow="fold"
+    )
     for step in steps:
         fig = step["figures"]
         changes = "\n".join(
@@ -65,7 +82,7 @@ def replay_table(program_id: UUID, steps: list[dict[str, Any]]) -> Table:
                 [_codes(step["findings_added"], "+ "), _codes(step["findings_resolved"], "- ")],
             )
         )
-        table.add_row(
+        cells = [
             str(step["version"]),
             step["recorded_at"][:23].replace("T", " "),
             step["occurred_on"],
@@ -75,8 +92,8 @@ def replay_table(program_id: UUID, steps: list[dict[str, Any]]) -> Table:
             str(fig["total_hours"]),
             str(fig["reimbursable_hours"]),
             str(fig["absence_equivalents"]),
-            changes or "",
-        )
+        ]
+        table.add_row(*[c for c, show in zip(cells, shown, strict=True) if show], changes or "")
     return table
 
 
@@ -87,6 +104,14 @@ def replay(
     as_of: AsOfOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON of GET /v1/programs/{id}/audit.")
+    ] = False,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Every column (record time, status, days, reimbursable hours, absence "
+            "equivalents): needs about 170 columns. Without it the table fits the terminal.",
+        ),
     ] = False,
 ) -> None:
     """Replay a program event by event: the figures after each, findings added/resolved."""
@@ -99,8 +124,8 @@ def replay(
     if as_json:
         typer.echo(json.dumps(steps, indent=2, ensure_ascii=False))
         return
-    console = Console(width=max(Console().width, 170))
-    console.print(replay_table(pid, steps))
+    console = Console(width=max(Console().width, 170)) if wide else Console()
+    console.print(replay_table(pid, steps, wide))
     last = steps[-1]["figures"]
     console.print(
         f"{len(steps)} events; now: status {last['status']}, "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from api import deps
 from api.deps import TrackerDep, parse_known_at
+from api.openapi import problem_responses
 from domain.errors import InvalidQuery
 from service.security import SecurityStore
 
@@ -44,6 +46,7 @@ class AccessLogPage(BaseModel):
 
 
 router = APIRouter(prefix="/v1", tags=["security"])
+INSTANT: dict[str, Any] = {"json_schema_extra": deps.INSTANT}
 
 
 def _instant(name: str, text: str | None) -> str | None:
@@ -57,14 +60,14 @@ def _instant(name: str, text: str | None) -> str | None:
     return parsed.astimezone(UTC).isoformat(timespec="microseconds") if parsed else None
 
 
-@router.get("/access-log")
+@router.get("/access-log", operation_id="list_access_log", responses=problem_responses(422, 503))
 def access_log(
     request: Request,
     tracker: TrackerDep,
     key_id: Annotated[str | None, Query(max_length=100)] = None,
     program_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
-    until: Annotated[str | None, Query(description="RFC 3339 instant")] = None,
+    since: Annotated[str | None, Query(description="RFC 3339 instant", **INSTANT)] = None,
+    until: Annotated[str | None, Query(description="RFC 3339 instant", **INSTANT)] = None,
     after: Annotated[int, Query(ge=0, le=2**62, description="seq cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     verify: Annotated[bool, Query(description="recompute the whole hash chain")] = False,

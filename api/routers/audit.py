@@ -7,15 +7,22 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api import tool_version
+from api import examples, tool_version
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep
+from api.openapi import READ_PROBLEMS, ok, problem_responses
+from api.responses import AuditStep, Integrity
 from service import replay
 from service.bundle import build_bundle
 
 router = APIRouter(prefix="/v1/programs", tags=["audit"])
 
 
-@router.get("/{program_id}/audit")
+@router.get(
+    "/{program_id}/audit",
+    operation_id="get_audit",
+    response_model=None,
+    responses=ok(list[AuditStep], example=examples.AUDIT) | READ_PROBLEMS,
+)
 def audit(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> list[dict[str, Any]]:
@@ -24,7 +31,12 @@ def audit(
     return replay.audit(tracker, program_id, known_at, as_of)
 
 
-@router.get("/{program_id}/integrity")
+@router.get(
+    "/{program_id}/integrity",
+    operation_id="check_integrity",
+    response_model=None,
+    responses=ok(Integrity, example=examples.INTEGRITY) | problem_responses(404, 503),
+)
 def integrity(program_id: ProgramId, tracker: TrackerDep) -> dict[str, Any]:
     """Recompute the program's hash chain from the stored events: has anything changed?"""
     return replay.integrity(tracker, program_id).as_dict()

@@ -6,13 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api import examples
 from api.deps import TrackerDep
+from api.openapi import ok, problem_responses
+from api.responses import Digest
 from service.digest import store_digest
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
 
-@router.get("/digest")
+@router.get(
+    "/digest",
+    operation_id="get_digest",
+    response_model=None,
+    responses=ok(Digest, example=examples.DIGEST) | problem_responses(404, 422, 503),
+)
 def digest(
     tracker: TrackerDep,
     position: Annotated[

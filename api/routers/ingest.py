@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from api import examples
 from api.deps import TrackerDep
+from api.openapi import WRITE_PROBLEMS, ok, request_body
+from api.responses import BatchReceipt, Receipt
 from api.schemas import BatchIn, BatchItemIn, EventIn
 from domain.errors import BatchRejected, InvalidEvent
 from domain.intake import NewEvent, parse_event
@@ -23,8 +26,19 @@ def _new_event(item: EventIn, loc: list[str | int]) -> NewEvent:
     )
 
 
-@router.post("/programs/{program_id}/events", status_code=201)
-def post_event(program_id: str, body: EventIn, tracker: TrackerDep) -> JSONResponse:
+@router.post(
+    "/programs/{program_id}/events",
+    status_code=201,
+    operation_id="record_event",
+    response_model=None,
+    openapi_extra=request_body("EventRequest", examples.SESSION),
+    responses=ok(Receipt, 201, "Recorded", examples.RECEIPT)
+    | ok(Receipt, 200, "A repeat of an event_id already recorded: nothing stored")
+    | WRITE_PROBLEMS,
+)
+def post_event(
+    program_id: str, body: EventIn, tracker: TrackerDep, request: Request
+) -> JSONResponse:
     """Record one event of a program. 201 new, 200 a repeat of the same event_id."""
     try:
         pid = UUID(program_id)
@@ -34,11 +48,27 @@ def post_event(program_id: str, body: EventIn, tracker: TrackerDep) -> JSONRespo
             [{"loc": ["path", "program_id"], "msg": "must be a UUID"}],
         ) from None
     receipt = tracker.ingest(pid, _new_event(body, ["body"]))
+    request.app.state.metrics.ingested([(body.type, receipt.status, receipt.body)])
     return JSONResponse(receipt.body, status_code=receipt.status)
 
 
-@router.post("/events", status_code=201)
-def post_batch(body: BatchIn, tracker: TrackerDep) -> JSONResponse:
+@router.post(
+    "/events",
+    status_code=201,
+    operation_id="record_batch",
+    response_model=None,
+    openapi_extra=request_body(
+        "BatchRequest", {"events": [{"program_id": examples.PROGRAM, **examples.SESSION}]}
+    ),
+    responses=ok(
+        BatchReceipt,
+        201,
+        "Every event recorded (or a repeat)",
+        {"results": [{"status": 201, **examples.RECEIPT}]},
+    )
+    | WRITE_PROBLEMS,
+)
+def post_batch(body: BatchIn, tracker: TrackerDep, request: Request) -> JSONResponse:
     """Record up to 1,000 events across programs, all or nothing, in one transaction."""
     items: list[tuple[UUID, NewEvent]] = []
     failures: list[dict[str, Any]] = []
@@ -59,6 +89,9 @@ def post_batch(body: BatchIn, tracker: TrackerDep) -> JSONResponse:
             "invalid",
         )
     receipts = tracker.ingest_batch(items)
+    request.app.state.metrics.ingested(
+        (new.type, r.status, r.body) for (_, new), r in zip(items, receipts, strict=True)
+    )
     return JSONResponse(
         {"results": [{"status": r.status, **r.body} for r in receipts]}, status_code=201
     )

@@ -6,13 +6,21 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api import examples
 from api.deps import TrackerDep
+from api.openapi import ok, problem_responses
+from api.responses import Policy, PolicySummary
 from domain.errors import NotFound
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
 
-@router.get("")
+@router.get(
+    "",
+    operation_id="list_policies",
+    response_model=None,
+    responses=ok(list[PolicySummary], example=examples.POLICIES) | problem_responses(503),
+)
 def list_policies(tracker: TrackerDep) -> list[dict[str, Any]]:
     """Every pack the tracker knows, with when it is in force."""
     return [
@@ -30,7 +38,13 @@ def list_policies(tracker: TrackerDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/{policy_id}")
+@router.get(
+    "/{policy_id}",
+    operation_id="get_policy",
+    response_model=None,
+    responses=ok(Policy, example={**examples.POLICIES[0], "clauses": []})
+    | problem_responses(404, 503),
+)
 def get_policy(policy_id: str, tracker: TrackerDep) -> dict[str, Any]:
     """One pack whole: its numbers, lists, clauses and stated assumptions."""
     pack = tracker.catalog.get(policy_id)

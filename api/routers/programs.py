@@ -6,7 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from api import examples
 from api.deps import AsOf, Deidentified, KnownAt, ProgramId, TrackerDep
+from api.openapi import READ_PROBLEMS, ok
+from api.responses import BillingDay, Compliance, StoredEvent
 from domain.program import format_instant
 from projections.audit import occurred_by
 from service.deidentify import Deidentifier
@@ -14,7 +17,12 @@ from service.deidentify import Deidentifier
 router = APIRouter(prefix="/v1/programs", tags=["programs"])
 
 
-@router.get("/{program_id}/compliance")
+@router.get(
+    "/{program_id}/compliance",
+    operation_id="get_compliance",
+    response_model=None,
+    responses=ok(Compliance, example=examples.COMPLIANCE) | READ_PROBLEMS,
+)
 def compliance(
     program_id: ProgramId,
     tracker: TrackerDep,
@@ -38,7 +46,12 @@ def compliance(
     }
 
 
-@router.get("/{program_id}/events")
+@router.get(
+    "/{program_id}/events",
+    operation_id="list_program_events",
+    response_model=None,
+    responses=ok(list[StoredEvent], example=[examples.STORED]) | READ_PROBLEMS,
+)
 def events(
     program_id: ProgramId,
     tracker: TrackerDep,
@@ -60,7 +73,12 @@ def events(
     return described
 
 
-@router.get("/{program_id}/billing")
+@router.get(
+    "/{program_id}/billing",
+    operation_id="get_billing",
+    response_model=None,
+    responses=ok(list[BillingDay], example=examples.BILLING) | READ_PROBLEMS,
+)
 def billing(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> list[dict[str, Any]]:

@@ -20,8 +20,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from api import examples
 from api.deps import AsOf, KnownAt, TrackerDep
+from api.openapi import ok, problem_responses
 from api.problems import problem
+from api.responses import ProgramList
 from domain.errors import InvalidCursor
 from domain.program import format_instant
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
@@ -47,7 +50,12 @@ def decode_cursor(cursor: str) -> str:
         ) from None
 
 
-@router.get("/programs")
+@router.get(
+    "/programs",
+    operation_id="list_programs",
+    response_model=None,
+    responses=ok(ProgramList, example=examples.PROGRAMS) | problem_responses(422, 503),
+)
 def list_programs(
     request: Request,
     tracker: TrackerDep,

@@ -5,7 +5,11 @@
    key of a role that may call it, so that the guard, the access log and the
    handlers beneath all see them. Every answer must be under 500; every 2xx and every
    documented answer must fit the document; every error must be problem+json.
-2. A table of crafted bodies: too big (413), too many events (422), too deep or too
+2. `st run --checks all` (every check schemathesis has: status codes, content types,
+   headers and bodies as declared, schema-valid requests accepted and invalid ones
+   refused, an undeclared method answered 405 with `Allow`, ...) against a real
+   `wht serve`, on SQLite and PostgreSQL, with tests/e2e/schemathesis.toml.
+3. A table of crafted bodies: too big (413), too many events (422), too deep or too
    huge JSON, bad encodings and numbers (4xx), each problem+json with nothing stored.
 
 WHT_FUZZ_EXAMPLES sets the examples per operation and mode (default 8);
@@ -17,9 +21,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -32,6 +39,7 @@ from api.app import create_app
 from api.auth import install_auth
 from service.application import Tracker
 from service.security import SecurityStore
+from tests.e2e.test_serve_process import serving
 from tests.helpers import LATER, opened, referred, session
 
 with warnings.catch_warnings():
@@ -167,6 +175,40 @@ def test_schemathesis_finds_no_5xx_and_no_answer_that_breaks_the_schema(
     assert service.calls >= len(operations) * EXAMPLES
     assert not service.failures, "\n".join(service.failures[:20])
     assert service.store.verify_access_log().ok
+
+
+ST = str(Path(sys.executable).with_name("st"))
+ST_CONFIG = Path(__file__).with_name("schemathesis.toml")
+
+
+@pytest.mark.slow
+def test_schemathesis_with_every_check_finds_nothing_against_a_real_server(
+    store_url: str, tmp_path: Path
+) -> None:
+    with serving(store_url, tmp_path) as client:
+        run = subprocess.run(
+            [
+                ST,
+                "--config-file",
+                str(ST_CONFIG),
+                "run",
+                f"{client.base_url}/openapi.json",
+                "--checks",
+                "all",
+                "--max-examples",
+                str(EXAMPLES),
+                "--workers",
+                "1",
+                "--no-color",
+                *([] if RANDOM else ["--seed", "15"]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=tmp_path,  # where schemathesis keeps its example database
+        )
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    assert "Tested:" in run.stdout, run.stdout[-2000:]
 
 
 def deep(depth: int) -> bytes:

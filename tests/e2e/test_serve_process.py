@@ -40,13 +40,14 @@ def wht_env(database_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(database_url: str, folder: Path) -> Iterator[httpx.Client]:
-    """`wht serve` on a free port until /healthz answers; an HTTP client for it."""
+def serving(database_url: str, folder: Path, *options: str) -> Iterator[httpx.Client]:
+    """`wht serve [options]` on a free port until /healthz answers; an HTTP client for it.
+    Its output is in `folder/serve-PORT.log`."""
     port = free_port()
     log_path = folder / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [WHT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [WHT, "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             env=wht_env(database_url),
             cwd=folder,
             stdout=log,
@@ -142,7 +143,9 @@ def test_wht_demo_loads_four_programs_that_the_server_then_reports(tmp_path: Pat
 
     assert loaded.returncode == 0, loaded.stderr
     assert repeated.returncode == 0, repeated.stderr
-    assert [line.split()[0] for line in loaded.stdout.splitlines()] == DEMO_NAMES
+    header, *programs = loaded.stdout.splitlines()
+    assert header.startswith("figures as of 2026-06-30")
+    assert [line.split()[0] for line in programs] == DEMO_NAMES
     assert repeated.stdout == loaded.stdout
     ids = {name: str(uuid5(NAMESPACE_URL, f"wht-demo/{name}")) for name in DEMO_NAMES}
     with serving(database_url, tmp_path) as client:
