@@ -99,8 +99,9 @@ def ok(
     return {status: entry}
 
 
-# Reads of one program share these answers; writes add 409 and 413.
-READ_PROBLEMS = problem_responses(404, 422, 503)
+# Reads of one program share these answers (409: its stored trail is damaged); writes
+# add 400 and 413.
+READ_PROBLEMS = problem_responses(404, 409, 422, 503)
 WRITE_PROBLEMS = problem_responses(400, 404, 409, 413, 422, 503)
 
 

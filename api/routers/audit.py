@@ -44,8 +44,12 @@ def integrity(program_id: ProgramId, tracker: TrackerDep) -> dict[str, Any]:
 
 @router.get(
     "/{program_id}/bundle",
+    operation_id="get_bundle",
     response_class=Response,
-    responses={200: {"content": {"application/zip": {}}, "description": "the bundle"}},
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "the bundle"},
+        **READ_PROBLEMS,
+    },
 )
 def bundle(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None

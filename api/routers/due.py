@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep, is_regulator
+from api.openapi import READ_PROBLEMS, problem_responses
 from api.problems import problem
 from domain.errors import InvalidCursor
 from domain.program import format_instant
@@ -64,7 +65,13 @@ class DueOut(BaseModel):
     budgets: BudgetsOut
 
 
-@router.get("/programs/{program_id}/due", response_model=DueOut, response_model_exclude_none=True)
+@router.get(
+    "/programs/{program_id}/due",
+    operation_id="get_due_dates",
+    response_model=DueOut,
+    response_model_exclude_none=True,
+    responses=READ_PROBLEMS,
+)
 def due_dates(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> DueOut:
@@ -129,8 +136,12 @@ def decode_cursor(cursor: str) -> tuple[date, str, str]:
 
 @router.get(
     "/worklist",
+    operation_id="get_worklist",
     response_model=WorklistOut,
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(422, 503),
+    },
 )
 def worklist(
     request: Request,

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import TrackerDep
+from api.openapi import problem_responses
 from api.problems import problem
 from service.notify import AlertStore, Subscriptions, open_alert_store
 from service.security import ApiKey, Role
@@ -54,7 +55,12 @@ def _owner(request: Request) -> str | None:
     return key.provider_id if key is not None and key.role is Role.PROVIDER else None
 
 
-@router.post("", status_code=201)
+SUBSCRIPTION_PROBLEMS = problem_responses(403, 404, 409, 422, 503)
+
+
+@router.post(
+    "", status_code=201, operation_id="create_subscription", responses=SUBSCRIPTION_PROBLEMS
+)
 def create_subscription(
     body: SubscriptionIn, request: Request, subscriptions: SubscriptionsDep
 ) -> Any:
@@ -81,20 +87,25 @@ def create_subscription(
     return JSONResponse(made.as_dict(), status_code=201)
 
 
-@router.get("")
+@router.get("", operation_id="list_subscriptions", responses=SUBSCRIPTION_PROBLEMS)
 def list_subscriptions(request: Request, subscriptions: SubscriptionsDep) -> dict[str, Any]:
     """The subscriptions the caller may see (a provider: its own), oldest first."""
     return {"subscriptions": [s.as_dict() for s in subscriptions.visible(_owner(request))]}
 
 
-@router.get("/{subscription_id}")
+@router.get("/{subscription_id}", operation_id="get_subscription", responses=SUBSCRIPTION_PROBLEMS)
 def get_subscription(
     subscription_id: str, request: Request, subscriptions: SubscriptionsDep
 ) -> dict[str, Any]:
     return subscriptions.get(subscription_id, _owner(request)).as_dict()
 
 
-@router.delete("/{subscription_id}", status_code=204)
+@router.delete(
+    "/{subscription_id}",
+    status_code=204,
+    operation_id="delete_subscription",
+    responses=SUBSCRIPTION_PROBLEMS,
+)
 def delete_subscription(
     subscription_id: str, request: Request, subscriptions: SubscriptionsDep
 ) -> Response:
@@ -103,7 +114,11 @@ def delete_subscription(
     return Response(status_code=204)
 
 
-@router.get("/{subscription_id}/deliveries")
+@router.get(
+    "/{subscription_id}/deliveries",
+    operation_id="list_deliveries",
+    responses=SUBSCRIPTION_PROBLEMS,
+)
 def deliveries(
     subscription_id: str, request: Request, subscriptions: SubscriptionsDep
 ) -> dict[str, Any]:
