@@ -159,6 +159,14 @@ def scripts() -> list[Script]:
     compliant.weeks(monday, 4, 6)
     compliant.reevaluate(monday + timedelta(25), done=True)
     compliant.discharge(monday + timedelta(25), "goals_met")
+    # Staff conferences (TS-j) every other Friday, sent after the discharge (backdated
+    # facts, as clinics send them): appended, so that earlier events keep their ids.
+    for day in (11, 25):
+        compliant.add(
+            "StaffConferenceHeld",
+            monday + timedelta(day),
+            {"attendees": ["Dana Ruiz", "Dr. A. Patel"], "notes": "progress and plan"},
+        )
 
     tardy = Script("tardiness-non-compliance")
     tardy.refer(monday - timedelta(7), "shoulder", "PR-1002")
