@@ -138,7 +138,11 @@ def main(argv: list[str]) -> int:
         print(f"dev.py: checks failed: {', '.join(failed)}; tests not run", file=sys.stderr)
         return 1
     ensure_postgres()
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *argv[1:]])
+    # One pytest worker per core (pytest-xdist) unless told otherwise (`-n 0`: one
+    # process): the suite's slow part is real servers and stores, which overlap well.
+    given = argv[1:]
+    workers = [] if any(a == "-n" or a.startswith("-n") for a in given) else ["-n", "auto"]
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", *workers, *given])
 
 
 if __name__ == "__main__":
