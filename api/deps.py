@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Query, Request
+from starlette.responses import Response
 
+from api.problems import problem
 from domain.errors import InvalidQuery, ProgramNotFound
 from domain.events import EARLIEST
 from service.application import Tracker
+from service.readmodel.view import ReadModelRecorder
 from service.security import Role
 
 
@@ -102,3 +105,25 @@ def is_regulator(request: Request) -> bool:
 
 
 Deidentified = Annotated[bool, Depends(is_regulator)]
+
+
+def caught_up(request: Request, tracker: Tracker) -> Response | None:
+    """Wait (briefly) for the read model to apply every event recorded so far, as the
+    regulator's list does; a 503 problem when it cannot."""
+    view: ReadModelRecorder = request.app.state.read_model
+    wait: float = request.app.state.read_model_wait
+    latest = tracker.recorder.max_notification_id()
+    try:
+        view.wait(tracker.name, latest, timeout=wait)
+    except TimeoutError:
+        position = view.max_tracking_id(tracker.name) or 0
+        return problem(
+            503,
+            "Read model catching up",
+            f"The read model has applied events up to {position} of {latest}; it did not catch "
+            f"up within {wait:g} s. Retry shortly (is a projection running? see `wht project`).",
+            headers={"Retry-After": "2"},
+            position=position,
+            latest=latest,
+        )
+    return None

@@ -19,7 +19,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    MapperDeserialisationError,
+    PersistenceError,
+)
 from eventsourcing.utils import EnvType
 
 from domain.errors import (
@@ -319,9 +323,15 @@ class Tracker(Application[UUID]):
         """The refusal for a program whose stored trail no longer replays: where the
         hash chain breaks, so that nobody is answered from a trail that was altered."""
         report = verify_program(self.recorder, self.mapper, program_id, self.index)
+        # Encrypted events that no longer decrypt: altered, or read with another key.
+        hint = (
+            " (or WHT_CIPHER_KEY is not the key its events were stored with)"
+            if self.mapper.cipher is not None and isinstance(exc, MapperDeserialisationError)
+            else ""
+        )
         return TrailDamaged(
             f"The stored trail of program {program_id} cannot be replayed ({type(exc).__name__})"
-            f"; its hash chain is broken at version {report.first_bad_version}. "
+            f"; its hash chain is broken at version {report.first_bad_version}{hint}. "
             f"GET /v1/programs/{program_id}/integrity lists the damage.",
             first_bad_version=report.first_bad_version,
         )

@@ -14,13 +14,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from api.deps import AsOf, KnownAt, ProgramId, TrackerDep, is_regulator
+from api.deps import AsOf, KnownAt, ProgramId, TrackerDep, caught_up, is_regulator
 from api.openapi import READ_PROBLEMS, problem_responses
-from api.problems import problem
 from domain.errors import InvalidCursor
 from domain.program import format_instant
 from projections.due import MISSED, OPEN
-from service.application import Tracker
 from service.readmodel.view import ReadModelRecorder, WorkItem, WorklistQuery, WorkPage
 from service.security import Role
 
@@ -228,25 +226,3 @@ def _plus(day: date, days: int) -> date:
         return day + timedelta(days=days)
     except OverflowError:  # past 9999-12-31: every due date is before it
         return date.max
-
-
-def caught_up(request: Request, tracker: Tracker) -> Response | None:
-    """Wait (briefly) for the read model to apply every event recorded so far, as the
-    regulator's list does; a 503 problem when it cannot."""
-    view: ReadModelRecorder = request.app.state.read_model
-    wait: float = request.app.state.read_model_wait
-    latest = tracker.recorder.max_notification_id()
-    try:
-        view.wait(tracker.name, latest, timeout=wait)
-    except TimeoutError:
-        position = view.max_tracking_id(tracker.name) or 0
-        return problem(
-            503,
-            "Read model catching up",
-            f"The read model has applied events up to {position} of {latest}; it did not catch "
-            f"up within {wait:g} s. Retry shortly (is a projection running? see `wht project`).",
-            headers={"Retry-After": "2"},
-            position=position,
-            latest=latest,
-        )
-    return None

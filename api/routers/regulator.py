@@ -21,9 +21,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import examples
-from api.deps import AsOf, KnownAt, TrackerDep
+from api.deps import AsOf, KnownAt, TrackerDep, caught_up
 from api.openapi import ok, problem_responses
-from api.problems import problem
 from api.responses import ProgramList
 from domain.errors import InvalidCursor
 from domain.program import format_instant
@@ -73,23 +72,10 @@ def list_programs(
     """Which programs match, as of a business date (default: today, UTC), as known at an
     instant (default: now)? Paged by program_id: pass `next_cursor` as `cursor`."""
     view: ReadModelRecorder = request.app.state.read_model
-    wait: float = request.app.state.read_model_wait
     instant = known_at or tracker.clock()
     day = as_of or datetime.now(UTC).date()
-    latest = tracker.recorder.max_notification_id()
-    try:
-        view.wait(tracker.name, latest, timeout=wait)
-    except TimeoutError:
-        position = view.max_tracking_id(tracker.name) or 0
-        return problem(
-            503,
-            "Read model catching up",
-            f"The read model has applied events up to {position} of {latest}; it did not catch "
-            f"up within {wait:g} s. Retry shortly (is a projection running? see `wht project`).",
-            headers={"Retry-After": "2"},
-            position=position,
-            latest=latest,
-        )
+    if (behind := caught_up(request, tracker)) is not None:
+        return behind
     query = ProgramQuery(
         as_of=day,
         known_at=instant,

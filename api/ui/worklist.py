@@ -15,8 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
-from api.deps import TrackerDep, parse_as_of
-from api.routers.due import caught_up
+from api.deps import TrackerDep, caught_up, parse_as_of
 from api.ui.pages import UNAVAILABLE, refusal_page
 from api.ui.render import day_input, error_page, page
 from api.ui.session import Viewer, admit, record_read

@@ -10,7 +10,7 @@ resent event be stored twice, nor answer 500.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,11 +19,12 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import install_auth
 from api.bootstrap import build_tracker
-from tests.audit_builders import standard_program
 from tests.helpers import ADMITTED_ON, plus, session
+from tests.integration import test_tamper
 from tests.integration.test_tamper import Stored
 
 PROBLEM = "application/problem+json"
+stored = test_tamper.stored  # the same program of 10 events (and another), in SQLite
 DAMAGED_VERSION = 5
 
 
@@ -68,23 +69,6 @@ DAMAGES: dict[str, Callable[[Stored], None]] = {
     "empty state": empty_state,
     "deleted row": deleted_row,
 }
-
-
-@pytest.fixture
-def stored(sqlite_url: str) -> Iterator[Stored]:
-    tracker = build_tracker(sqlite_url)
-    try:
-        clinic = standard_program(tracker, sessions=7)
-        other = standard_program(tracker, sessions=2)
-    finally:
-        tracker.close()
-    yield Stored(
-        sqlite_url,
-        sqlite_url[len("sqlite:///") :],
-        clinic.program_id,
-        len(clinic.receipts),
-        other.program_id,
-    )
 
 
 def serve(stored: Stored) -> tuple[Any, TestClient, dict[str, dict[str, str]]]:

@@ -89,6 +89,16 @@ def send(client: httpx.Client, program_id: str, event: dict[str, Any]) -> bool:
     return False
 
 
+def open_programs(a: httpx.Client, b: httpx.Client, count: int = 4) -> list[str]:
+    """Programs referred on one server and admitted on the other."""
+    programs = [str(uuid4()) for _ in range(count)]
+    for pid in programs:
+        assert send(a, pid, referral(START, PROVIDER, f"PR-{pid}"))
+        admission = {"criteria": {"informed_consent": True}}
+        assert send(b, pid, body("ProgramAdmitted", START + timedelta(days=7), admission))
+    return programs
+
+
 def writer(
     clients: list[httpx.Client],
     programs: list[str],
@@ -138,18 +148,7 @@ def test_two_servers_lose_and_duplicate_nothing_and_their_lists_agree(
     with ExitStack() as stack:
         a, process_a = stack.enter_context(server(pg_url, tmp_path, "a"))
         b, _ = stack.enter_context(server(pg_url, tmp_path, "b"))
-        programs = [str(uuid4()) for _ in range(4)]
-        for pid in programs:
-            assert send(a, pid, referral(START, PROVIDER, f"PR-{pid}"))
-            assert send(
-                b,
-                pid,
-                body(
-                    "ProgramAdmitted",
-                    START + timedelta(days=7),
-                    {"criteria": {"informed_consent": True}},
-                ),
-            )
+        programs = open_programs(a, b)
         acknowledged: list[tuple[str, str]] = []
         lock = threading.Lock()
         threads = [
@@ -235,14 +234,7 @@ def test_two_servers_answer_ten_thousand_concurrent_requests_without_a_5xx(
     with ExitStack() as stack:
         a, _ = stack.enter_context(server(pg_url, tmp_path, "a"))
         b, _ = stack.enter_context(server(pg_url, tmp_path, "b"))
-        programs = [str(uuid4()) for _ in range(4)]
-        for pid in programs:
-            assert send(a, pid, referral(START, PROVIDER, f"PR-{pid}"))
-            assert send(
-                b,
-                pid,
-                body("ProgramAdmitted", START + timedelta(days=7), {"criteria": {}}),
-            )
+        programs = open_programs(a, b)
         statuses: list[int] = []
         lock = threading.Lock()
         urls = [str(a.base_url), str(b.base_url)]
