@@ -18,7 +18,7 @@ The replay is pure, so a dispute bundle re-derives it offline.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
@@ -41,6 +41,9 @@ class Step:
     assessment: Assessment
     findings_added: tuple[Finding, ...]
     findings_resolved: tuple[Finding, ...]
+    # How many leading findings of `assessment` are the previous step's very objects
+    # (0 for the first step): what serialises the steps need not do again.
+    shared: int = field(default=0, compare=False)
 
 
 def _normalised(event_id: str) -> str:
@@ -136,6 +139,7 @@ def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
                 assessment=stepped.assessment,
                 findings_added=tuple(f for k, f in after.items() if k not in before),
                 findings_resolved=tuple(f for k, f in before.items() if k not in after),
+                shared=stepped.shared,
             )
         )
         previous = findings

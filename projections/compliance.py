@@ -14,6 +14,14 @@ from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 
+from domain.events import (
+    AbsenceRecorded,
+    MedicalConditionChanged,
+    ProgressReEvaluated,
+    RepeatProgramApproved,
+    StaffConferenceHeld,
+    TardinessRecorded,
+)
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.calendar import week_number
@@ -162,7 +170,7 @@ def judge(
     counts = attendance(record, pack)
     reasons = discharge_reasons(record, pack, counts)
     given = RuleInputs(record, pack, ledger, counts, pack_in_force, earlier_programs_same_referral)
-    findings = [finding for _, rule in RULES for finding in rule(given)]
+    findings = [finding for rule in RULES for finding in rule.find(given)]
     return Verdict(record, ledger, counts, reasons, tuple(findings))
 
 
@@ -179,31 +187,49 @@ class RuleInputs:
     earlier_programs_same_referral: Sequence[str]
 
 
-# Every rule, in the order `judge` lists (and `merge_findings` merges) their
-# findings. The flag marks the rules that read sessions, and read of them only
-# the sessions of each finding's own program week (or own date, outside the
-# program), besides the singletons (referral, admission, evaluation, discharge,
-# report) and `as_of`: the audit replay re-runs those on the weeks a new fact
-# touches (`projections.steps`). The others read no session at all.
-RULES: tuple[tuple[bool, Callable[[RuleInputs], list[Finding]]], ...] = (
-    (False, lambda i: policy_in_force_findings(i.record, i.pack, i.pack_in_force)),
-    (False, lambda i: referral_findings(i.record, i.pack)),
-    (False, lambda i: selection_findings(i.record, i.pack)),
-    (False, lambda i: repeat_program_findings(i.record, i.earlier_programs_same_referral)),
-    (False, lambda i: admission_findings(i.record, i.pack)),
-    (False, lambda i: evaluation_content_findings(i.record, i.pack)),
-    (False, lambda i: evaluation_timeliness_findings(i.record, i.pack)),
-    (False, lambda i: reevaluation_findings(i.record, i.pack)),
-    (False, lambda i: conference_findings(i.record, i.pack)),
-    (True, lambda i: documentation_findings(i.record, i.pack)),
-    (True, lambda i: provider_findings(i.record, i.pack)),
-    (True, lambda i: frequency_findings(i.record, i.pack)),
-    (False, lambda i: duration_findings(i.record, i.pack)),
-    (True, lambda i: reimbursement_findings(i.record, i.pack, i.ledger)),
-    (True, lambda i: coding_findings(i.record, i.pack, i.ledger)),
-    (False, lambda i: non_compliance_findings(i.counts, i.pack)),
-    (False, lambda i: discharge_reason_findings(i.record, i.pack, i.counts)),
-    (False, lambda i: report_findings(i.record, i.pack)),
+@dataclass(frozen=True)
+class Rule:
+    """One rule family's findings, and what it reads besides the singletons
+    (referral, admission, evaluation, discharge, report) and `as_of`.
+
+    `week_local`: it reads sessions, and of them only the sessions of each
+    finding's own program week (or own date, outside the program). `reads`:
+    the other fact types it reads (through `RuleInputs.counts`: absences and
+    tardiness). The audit replay re-runs a rule only when what it reads changed
+    (`projections.steps`); the differential tests hold these to `judge`.
+    """
+
+    find: Callable[[RuleInputs], list[Finding]]
+    reads: frozenset[type] = frozenset()
+    week_local: bool = False
+
+
+ATTENDANCE_READS = frozenset([AbsenceRecorded, TardinessRecorded])
+REASONS_READS = ATTENDANCE_READS | {ProgressReEvaluated, MedicalConditionChanged}
+
+# Every rule, in the order `judge` lists (and `merge_findings` merges) their findings.
+RULES: tuple[Rule, ...] = (
+    Rule(lambda i: policy_in_force_findings(i.record, i.pack, i.pack_in_force)),
+    Rule(lambda i: referral_findings(i.record, i.pack)),
+    Rule(lambda i: selection_findings(i.record, i.pack)),
+    Rule(
+        lambda i: repeat_program_findings(i.record, i.earlier_programs_same_referral),
+        frozenset([RepeatProgramApproved]),
+    ),
+    Rule(lambda i: admission_findings(i.record, i.pack)),
+    Rule(lambda i: evaluation_content_findings(i.record, i.pack)),
+    Rule(lambda i: evaluation_timeliness_findings(i.record, i.pack)),
+    Rule(lambda i: reevaluation_findings(i.record, i.pack), frozenset([ProgressReEvaluated])),
+    Rule(lambda i: conference_findings(i.record, i.pack), frozenset([StaffConferenceHeld])),
+    Rule(lambda i: documentation_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: provider_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: frequency_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: duration_findings(i.record, i.pack)),
+    Rule(lambda i: reimbursement_findings(i.record, i.pack, i.ledger), week_local=True),
+    Rule(lambda i: coding_findings(i.record, i.pack, i.ledger), week_local=True),
+    Rule(lambda i: non_compliance_findings(i.counts, i.pack), ATTENDANCE_READS),
+    Rule(lambda i: discharge_reason_findings(i.record, i.pack, i.counts), REASONS_READS),
+    Rule(lambda i: report_findings(i.record, i.pack)),
 )
 
 

@@ -9,14 +9,14 @@ re-runs only what the new fact can change:
   discharge, report), or that changes the pack the trail is judged by, may
   change every date: that step is judged whole, as `assess` would;
 - any other fact changes the record from one date X on (its own date; for a
-  retraction, its target's). The rules that read sessions (`RULES` flagged
-  in `projections.compliance`) read, for a finding, only the sessions of its
+  retraction, its target's). The rules that read sessions (`RULES` marked
+  `week_local` in `projections.compliance`) read, for a finding, only the sessions of its
   own program week besides the singletons, so they are re-run on the
   sessions from the first day of X's program week (W) on, and their findings
-  dated before W are the previous step's. The other rules read no session
-  and are run on the whole record every step (absences, tardiness,
-  re-evaluations, conferences: cheap, and a late re-evaluation may change the
-  message of a finding dated long before it);
+  dated before W are the previous step's. The other rules read no session;
+  each is re-run on the whole record when a type it reads changed
+  (`Rule.reads`: a late re-evaluation may change the message of a finding
+  dated long before it), and answers as before otherwise;
 - merged findings dated before W are the previous step's as long as those
   other rules' findings dated before W are unchanged (checked); the COV-2
   ledger's reimbursable days (at most the pack's days a week times its weeks)
@@ -40,7 +40,14 @@ from domain.events import EntryRetracted, ProgramReferred, SessionLogged
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.calendar import week_first_day, week_number
-from projections.compliance import RULES, RuleInputs, assessment_of, merge_findings
+from projections.compliance import (
+    ATTENDANCE_READS,
+    REASONS_READS,
+    RULES,
+    RuleInputs,
+    assessment_of,
+    merge_findings,
+)
 from projections.filing import Changed, Filing
 from projections.model import Assessment, BillingDay, Finding
 from projections.record import ProgramRecord
@@ -103,13 +110,30 @@ def window_start(record: ProgramRecord, day: date) -> date:
     return week_first_day(start, week_number(start, day))
 
 
-def _tagged(given: RuleInputs, week_local: bool) -> list[Tagged]:
+def _week_local(given: RuleInputs) -> list[Tagged]:
+    # The session rules' findings, each tagged with its rule's place in RULES.
     return [
         (index, finding)
-        for index, (local, rule) in enumerate(RULES)
-        if local is week_local
-        for finding in rule(given)
+        for index, rule in enumerate(RULES)
+        if rule.week_local
+        for finding in rule.find(given)
     ]
+
+
+def _others(
+    given: RuleInputs, changed: frozenset[type] | None, kept: Sequence[Tagged]
+) -> list[Tagged]:
+    # The other rules' findings: a rule that reads none of the `changed` types
+    # (None: every type) answers as before, in `kept`.
+    found: list[Tagged] = []
+    for index, rule in enumerate(RULES):
+        if rule.week_local:
+            continue
+        if changed is None or rule.reads & changed:
+            found.extend((index, finding) for finding in rule.find(given))
+        else:
+            found.extend(pair for pair in kept if pair[0] == index)
+    return found
 
 
 def _merged(tagged: Sequence[Tagged]) -> tuple[Finding, ...]:
@@ -131,14 +155,23 @@ def _judge(
     window = None if previous is None or since is None else window_start(record, since)
     local_record = record if window is None else filing.record(as_of, sessions_since=window)
     ledger = day_ledger(local_record, pack)
-    if previous is not None and window is not None and changed.kinds <= SESSION_KINDS:
-        # Only sessions changed: the rules that read none answer as before.
-        others, counts, reasons = previous.others, previous.counts, previous.reasons
-    else:
+    kinds = None if previous is None or window is None else changed.kinds
+    if kinds is None or previous is None:
         counts = attendance(record, pack)
         reasons = discharge_reasons(record, pack, counts)
-        others = tuple(_tagged(_inputs(record, judged, ledger, counts), week_local=False))
-    found = _tagged(_inputs(local_record, judged, ledger, counts), week_local=True)
+        others = tuple(_others(_inputs(record, judged, ledger, counts), None, ()))
+    elif kinds <= SESSION_KINDS:  # the rules that read no session answer as before
+        others, counts, reasons = previous.others, previous.counts, previous.reasons
+    else:
+        counts = previous.counts
+        if kinds & ATTENDANCE_READS:
+            counts = attendance(record, pack)
+        reasons = previous.reasons
+        if kinds & REASONS_READS:
+            reasons = discharge_reasons(record, pack, counts)
+        given = _inputs(record, judged, ledger, counts)
+        others = tuple(_others(given, kinds, previous.others))
+    found = _week_local(_inputs(local_record, judged, ledger, counts))
     dated = sorted(((finding.occurred_on, i, finding) for i, finding in found), key=_first)
     billed = [_billed(day, ledger.day_hours[day], pack) for day in ledger.reimbursable]
     if window is None or previous is None:
