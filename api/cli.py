@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from api.commands import audit, bench, keys, readmodel
 from api.settings import Settings
@@ -22,7 +23,13 @@ cli = typer.Typer(
 @cli.callback()
 def start(ctx: typer.Context) -> None:
     # The one place the CLI reads the environment: every command receives these settings.
-    ctx.obj = Settings()
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:  # e.g. WHT_PROGRAM_CACHE_SIZE=0: say which, exit 2
+        for error in exc.errors():
+            name = "WHT_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"error: {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
 
 
 def serve(

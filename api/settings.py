@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.application import PROGRAM_CACHE_SIZE
 
 HIDDEN = "***"
 
@@ -57,3 +60,8 @@ class Settings(BaseSettings):
     # process, so sessions end when the service restarts; set it when several servers
     # share one sign-in.
     session_secret: str | None = None
+    # WHT_PROGRAM_CACHE_SIZE: how many programs each process keeps in memory between
+    # requests (least recently used out first). Memory grows with it (a program of 50
+    # events holds its trail and its judged figures); a program not in memory is read
+    # back from the store. At least 1: an unbounded cache would grow with the store.
+    program_cache_size: int = Field(default=PROGRAM_CACHE_SIZE, ge=1)
