@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from api.settings import Settings, redacted_url
-from service.application import Tracker
+from service.application import PROGRAM_CACHE_SIZE, Tracker
 from service.persistence.sealed import Sealing
 
 
@@ -93,15 +93,23 @@ def cipher_env(cipher_key: str | None) -> dict[str, str]:
 
 
 def build_tracker(
-    database_url: str, *, cipher_key: str | None = None, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    cipher_key: str | None = None,
+    env: dict[str, str] | None = None,
+    program_cache_size: int = PROGRAM_CACHE_SIZE,
 ) -> Tracker:
     """A tracker on the store the URL names, its tables created if missing.
 
     `cipher_key` (None or "" for none; `tracker_for` passes WHT_CIPHER_KEY's) encrypts
     and compresses what is stored: the events, and the receipts the event index keeps for
     retries. `env` adds or overrides eventsourcing settings (e.g. POSTGRES_CONNECT_TIMEOUT).
+    `program_cache_size` bounds the programs kept in memory (WHT_PROGRAM_CACHE_SIZE).
     """
-    tracker = Tracker(env={**store_env(database_url), **cipher_env(cipher_key), **(env or {})})
+    tracker = Tracker(
+        env={**store_env(database_url), **cipher_env(cipher_key), **(env or {})},
+        program_cache_size=program_cache_size,
+    )
     if isinstance(tracker.recorder, Sealing):
         tracker.recorder.cipher = tracker.mapper.cipher
         tracker.recorder.compressor = tracker.mapper.compressor
@@ -109,5 +117,11 @@ def build_tracker(
 
 
 def tracker_for(settings: Settings, env: dict[str, str] | None = None) -> Tracker:
-    """The tracker on the settings' store (WHT_DATABASE_URL), sealed with WHT_CIPHER_KEY."""
-    return build_tracker(settings.database_url, cipher_key=settings.cipher_key, env=env)
+    """The tracker on the settings' store (WHT_DATABASE_URL), sealed with WHT_CIPHER_KEY,
+    keeping at most WHT_PROGRAM_CACHE_SIZE programs in memory."""
+    return build_tracker(
+        settings.database_url,
+        cipher_key=settings.cipher_key,
+        env=env,
+        program_cache_size=settings.program_cache_size,
+    )

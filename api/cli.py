@@ -34,9 +34,11 @@ def start(ctx: typer.Context) -> None:
     # The one place the CLI reads the environment: every command receives these settings.
     try:
         ctx.obj = Settings()
-    except ValidationError as exc:  # say what is wrong, never the value (it may be a secret)
+    except ValidationError as exc:  # say which variable and why, never its value (a secret?)
         for error in exc.errors():
-            typer.echo(f"error: {error['msg'].removeprefix('Value error, ')}", err=True)
+            message = error["msg"].removeprefix("Value error, ")
+            name = "WHT_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"error: {message if 'WHT_' in message else f'{name}: {message}'}", err=True)
         raise typer.Exit(2) from None
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.application import PROGRAM_CACHE_SIZE
+
 HIDDEN = "***"
 MIN_SESSION_SECRET = 32
 
@@ -94,3 +96,8 @@ class Settings(BaseSettings):
     # WHT_READY_MAX_LAG: GET /readyz answers 503 while the regulator's read model is more
     # than this many events behind the store.
     ready_max_lag: int = 1000
+    # WHT_PROGRAM_CACHE_SIZE: how many programs each process keeps in memory between
+    # requests (least recently used out first). Memory grows with it (a program of 50
+    # events holds its trail and its judged figures); a program not in memory is read
+    # back from the store. At least 1: an unbounded cache would grow with the store.
+    program_cache_size: int = Field(default=PROGRAM_CACHE_SIZE, ge=1)

@@ -1,7 +1,9 @@
 """Phases 1 and 2: ingestion over HTTP against the library saving the same events.
 
 ingest_single: single-event POSTs from 8 concurrent clients to `wht serve`;
-floor: the same events, one `Application.save` each, from 8 threads.
+floor: the same events, one `Application.save` each, from 8 threads; HTTP
+floor: the same clients posting to `bench.http_floor` (the same server stack
+whose route only saves each event with `Application.save`).
 ingest_batch: POST /v1/events in batches of 500 from one client; floor: the
 same events saved in batches of 500, one `Application.save` a batch.
 """
@@ -9,6 +11,7 @@ same events saved in batches of 500, one `Application.save` a batch.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -114,7 +117,9 @@ def ingest_single(stores: Stores, plan: Plan, logs: Path, projection: bool) -> d
         product = post_single(server.base, clients, plan.single_seconds)
         product["server_cpu_s"], product["client_cpu_s"] = server.cpu() - before, own_cpu() - mine
         product["read_model"] = projection_lag(server.url)
+        product["server_peak_rss_mib"] = server.peak_rss_mib()
     lib = best(plan.floor_runs, lambda: floor.save_single(stores.fresh("single-floor"), clients))
+    http_floor = best(plan.floor_runs, lambda: post_to_http_floor(stores, plan, logs, clients))
     sequential = best(
         1,
         lambda: floor.save_single(
@@ -127,9 +132,27 @@ def ingest_single(stores: Stores, plan: Plan, logs: Path, projection: bool) -> d
         "product": product,
         "floor": lib,
         "ratio": product["events_per_s"] / lib["events_per_s"],
+        "http_floor": http_floor,
+        "http_ratio": product["events_per_s"] / http_floor["events_per_s"],
+        "readmodel_lag_events": product["read_model"]["behind"],
         "floor_one_thread": sequential,
         "http_noop": noop,
     }
+
+
+def post_to_http_floor(
+    stores: Stores, plan: Plan, logs: Path, clients: Sequence[Sequence[Event]]
+) -> dict[str, Any]:
+    """The same clients and events against the HTTP floor (`bench.http_floor`), on a
+    fresh store of the same kind."""
+    url = stores.fresh("single-http-floor")
+    command = [sys.executable, "-m", "bench.http_floor", "--database-url", url]
+    with served(url, logs / "serve-http-floor.log", command=command) as server:
+        cpu = server.cpu()
+        result = post_single(server.base, clients, plan.single_seconds)
+        result["server_cpu_s"] = server.cpu() - cpu
+        result["server_peak_rss_mib"] = server.peak_rss_mib()
+    return result
 
 
 # ---- 2. batch ingestion ----
@@ -161,6 +184,7 @@ def ingest_batch(stores: Stores, plan: Plan, logs: Path, projection: bool) -> di
         elapsed = time.perf_counter() - began
         cpu = server.cpu() - cpu
         lag = projection_lag(server.url)
+        rss = server.peak_rss_mib()
     product = {
         "events": sent,
         "seconds": elapsed,
@@ -168,6 +192,7 @@ def ingest_batch(stores: Stores, plan: Plan, logs: Path, projection: bool) -> di
         "batch_p50_ms": percentile(latencies, 50),
         "server_cpu_s": cpu,
         "read_model": lag,
+        "server_peak_rss_mib": rss,
     }
     lib = best(
         plan.floor_runs,
@@ -178,4 +203,5 @@ def ingest_batch(stores: Stores, plan: Plan, logs: Path, projection: bool) -> di
         "product": product,
         "floor": lib,
         "ratio": product["events_per_s"] / lib["events_per_s"],
+        "readmodel_lag_events": lag["behind"],
     }

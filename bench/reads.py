@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import re
-import subprocess
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -23,7 +22,15 @@ from uuid import UUID
 import httpx
 
 from bench import floor
-from bench.stores import Stores, best, percentile, served, store_process_env, wht_command
+from bench.stores import (
+    Stores,
+    best,
+    percentile,
+    run_measured,
+    served,
+    store_process_env,
+    wht_command,
+)
 from bench.workload import (
     Event,
     Plan,
@@ -122,25 +129,21 @@ REBUILT = re.compile(r"rebuilt the read model from (\d+) events in ([\d.]+) s")
 
 
 def rebuild(url: str) -> dict[str, Any]:
-    """`wht rebuild` as its own process: its own count and time, and the wall time."""
+    """`wht rebuild` as its own process: its own count and time, the wall time, and
+    its peak RSS."""
     began = time.perf_counter()
-    done = subprocess.run(
-        [*wht_command(), "rebuild"],
-        env=store_process_env(url),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    status, out, err, peak = run_measured([*wht_command(), "rebuild"], store_process_env(url))
     wall = time.perf_counter() - began
-    found = REBUILT.search(done.stdout)
-    if done.returncode != 0 or found is None:
-        raise RuntimeError(f"wht rebuild failed ({done.returncode}): {done.stderr[-500:]}")
+    found = REBUILT.search(out)
+    if status != 0 or found is None:
+        raise RuntimeError(f"wht rebuild failed ({status}): {err[-500:]}")
     events, seconds = int(found.group(1)), float(found.group(2))
     return {
         "events": events,
         "seconds": seconds,
         "wall_s": wall,
         "events_per_s": events / seconds,
+        "peak_rss_mib": peak,
         "summary": found.group(0),
     }
 
@@ -200,6 +203,7 @@ def regulator(
             answer.raise_for_status()
             key = "&".join(f"{k}={v}" for k, v in params.items() if k not in ("as_of", "known_at"))
             listed[key or "(no filter)"] = len(answer.json()["programs"])
+        server_rss = server.peak_rss_mib()
     result = {
         **seeded,
         "queries": len(latencies),
@@ -210,5 +214,6 @@ def regulator(
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "listed_per_query": listed,
+        "server_peak_rss_mib": server_rss,
     }
     return result, rebuilt

@@ -20,12 +20,17 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 
 # name -> (comparison, bound): ">=" means the figure should be at least the bound.
+# Issue 13's targets; `ingest_single_ratio` keeps the first target it had (against
+# the library in-process, which no HTTP server reaches: see ingest_single_http_ratio).
 TARGETS: dict[str, tuple[str, float]] = {
     "ingest_single_ratio": (">=", 0.5),
-    "ingest_batch_ratio": (">=", 0.5),
+    "ingest_single_http_ratio": (">=", 0.5),
+    "ingest_batch_ratio": (">=", 0.25),
+    "readmodel_lag_events": ("<=", 500),
     "known_at_ratio": ("<=", 2.0),
     "regulator_p95_ms": ("<=", 100.0),
-    "rebuild_ratio": (">=", 0.5),
+    "rebuild_ratio": (">=", 0.25),
+    "replay_growth": ("<=", 15.0),
 }
 
 
@@ -109,8 +114,32 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "ingest_single" in results:
         out["ingest_single_ratio"] = results["ingest_single"]["ratio"]
+        out["ingest_single_http_ratio"] = results["ingest_single"]["http_ratio"]
     if "ingest_batch" in results:
         out["ingest_batch_ratio"] = results["ingest_batch"]["ratio"]
+    lags = [
+        results[p]["readmodel_lag_events"]
+        for p in ("ingest_single", "ingest_batch")
+        if p in results
+    ]
+    if lags:
+        out["readmodel_lag_events"] = max(lags)
+    if "replay" in results:
+        out["replay_growth"] = results["replay"]["growth"]
+    out["peak_rss_mib"] = {
+        name: value
+        for name, value in (
+            (
+                "serve_ingest_single",
+                _get(results, "ingest_single", "product", "server_peak_rss_mib"),
+            ),
+            ("serve_ingest_batch", _get(results, "ingest_batch", "product", "server_peak_rss_mib")),
+            ("serve_regulator", _get(results, "regulator", "server_peak_rss_mib")),
+            ("rebuild", _get(results, "rebuild", "product", "peak_rss_mib")),
+            ("http_floor", _get(results, "ingest_single", "http_floor", "server_peak_rss_mib")),
+        )
+        if value is not None
+    }
     if "known_at" in results:
         out["known_at_ratio"] = results["known_at"]["ratio"]
     if "regulator" in results:
@@ -129,6 +158,19 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             }
     out["targets"] = targets
     return out
+
+
+def _get(results: dict[str, Any], *path: str) -> Any:
+    found: Any = results
+    for name in path:
+        if not isinstance(found, dict) or name not in found:
+            return None
+        found = found[name]
+    return found
+
+
+def _rss(value: float | None) -> str:
+    return "" if value is None else f"\npeak RSS {value:,.0f} MiB"
 
 
 def _rate(x: dict[str, Any]) -> str:
@@ -166,17 +208,27 @@ def print_table(results: dict[str, Any]) -> None:
         p = r["product"]
         table.add_row(
             "ingest_single",
-            f"{_rate(p)}\np50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms{_behind(p)}",
+            f"{_rate(p)}\np50 {p['p50_ms']:.1f} ms, p99 {p['p99_ms']:.1f} ms{_behind(p)}"
+            f"{_rss(p.get('server_peak_rss_mib'))}",
             _rate(r["floor"]),
             f"{r['ratio']:.3f}",
             _met(results, "ingest_single_ratio"),
+        )
+        h = r["http_floor"]
+        table.add_row(
+            "ingest_single over HTTP",
+            _rate(p),
+            f"HTTP floor {_rate(h)}{_rss(h.get('server_peak_rss_mib'))}",
+            f"{r['http_ratio']:.3f}",
+            _met(results, "ingest_single_http_ratio"),
         )
     if "ingest_batch" in results:
         r = results["ingest_batch"]
         p = r["product"]
         table.add_row(
             "ingest_batch",
-            f"{_rate(p)}\nbatch p50 {p['batch_p50_ms']:.0f} ms{_behind(p)}",
+            f"{_rate(p)}\nbatch p50 {p['batch_p50_ms']:.0f} ms{_behind(p)}"
+            f"{_rss(p.get('server_peak_rss_mib'))}",
             _rate(r["floor"]),
             f"{r['ratio']:.3f}",
             _met(results, "ingest_batch_ratio"),
@@ -194,7 +246,8 @@ def print_table(results: dict[str, Any]) -> None:
         r = results["regulator"]
         table.add_row(
             "regulator",
-            f"p50 {r['p50_ms']:.1f} ms\np95 {r['p95_ms']:.1f} ms",
+            f"p50 {r['p50_ms']:.1f} ms\np95 {r['p95_ms']:.1f} ms"
+            f"{_rss(r.get('server_peak_rss_mib'))}",
             f"{r['programs']:,} programs, {r['events']:,} events",
             f"p95 {r['p95_ms']:.1f} ms",
             _met(results, "regulator_p95_ms"),
@@ -203,10 +256,28 @@ def print_table(results: dict[str, Any]) -> None:
         r = results["rebuild"]
         table.add_row(
             "rebuild",
-            _rate(r["product"]),
+            f"{_rate(r['product'])}{_rss(r['product'].get('peak_rss_mib'))}",
             _rate(r["floor"]),
             f"{r['ratio']:.3f}",
             _met(results, "rebuild_ratio"),
+        )
+    if "readmodel_lag_events" in results:
+        table.add_row(
+            "read model lag",
+            "events recorded minus the projector's position, end of each ingest phase",
+            "",
+            f"{results['readmodel_lag_events']:,}",
+            _met(results, "readmodel_lag_events"),
+        )
+    if "replay" in results:
+        r = results["replay"]
+        small, large = r["sizes"]["100"], r["sizes"]["1000"]
+        table.add_row(
+            "replay (audit)",
+            f"1,000 events: CPU {large['cpu_ms']:,.0f} ms (wall {large['wall_ms']:,.0f} ms)",
+            f"100 events: CPU {small['cpu_ms']:,.0f} ms (wall {small['wall_ms']:,.0f} ms)",
+            f"growth {r['growth']:.1f}",
+            _met(results, "replay_growth"),
         )
     console = Console(width=max(shutil.get_terminal_size((140, 24)).columns, 100))
     console.print(table)

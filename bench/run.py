@@ -22,6 +22,15 @@ shared machine drift. Each phase uses its own fresh store:
    and known_at, over N programs seeded in-process through `Tracker.ingest_batch`.
 5. rebuild: events/s of `wht rebuild` on that store; floor: reading and decoding
    the same notification log with the library alone.
+6. replay: the audit replay (the service call the route makes) of a program of
+   1,000 events over one of 100, in CPU time: `replay_growth`.
+
+Besides: `ingest_single_http_ratio` (the product's single-event ingestion over
+an HTTP floor: the same clients and server stack, a route that only saves each
+event with `Application.save`), `readmodel_lag_events` (events recorded minus
+the projector's tracked position when an ingest phase's clients finished, the
+worse of the two phases) and the peak RSS of every `wht serve` and of
+`wht rebuild`.
 
 --quick (a smoke run for CI) uses 1,000 programs and programs of 100 and 500
 events. Targets are reported, never asserted.
@@ -42,11 +51,18 @@ from typing import Any
 
 from bench.ingest import ingest_batch, ingest_single
 from bench.reads import known_at, regulator
+from bench.replay import replay
 from bench.report import machine, print_table, summary
 from bench.stores import Stores
 from bench.workload import QUICK, Plan
 
-PHASES = ("ingest_single", "ingest_batch", "known_at", "regulator")  # regulator includes rebuild
+PHASES = (
+    "ingest_single",
+    "ingest_batch",
+    "known_at",
+    "regulator",
+    "replay",
+)  # regulator: + rebuild
 
 
 # ---- the run ----
@@ -81,6 +97,9 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
                 f"{high} events, wht rebuild, then the list query over HTTP ..."
             )
             results["regulator"], results["rebuild"] = regulator(stores, plan, logs, say)
+        if "replay" in chosen:
+            say("replay: the audit replay of programs of 100 and 1,000 events ...")
+            results["replay"] = replay(stores)
     except BaseException:
         print(f"the servers' logs are in {logs}", file=sys.stderr)
         raise

@@ -128,6 +128,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mib(pid: int) -> float | None:
+    """A live process's peak resident set size so far (VmHWM, Linux), in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[int, str, str, float]:
+    """Run a child to its end: exit status, stdout, stderr, and its own peak RSS in MiB
+    (`os.wait4`'s rusage of that child alone; ru_maxrss is in KiB on Linux)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (
+            process.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            usage.ru_maxrss / 1024,
+        )
+
+
 @dataclass(frozen=True)
 class Server:
     base: str
@@ -137,12 +165,18 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
 
+    def peak_rss_mib(self) -> float | None:
+        return peak_rss_mib(self.pid)
+
 
 @contextmanager
-def served(url: str, log: Path, *, projection: bool = True) -> Iterator[Server]:
-    """A `wht serve` process on `url` at a free loopback port."""
+def served(
+    url: str, log: Path, *, projection: bool = True, command: list[str] | None = None
+) -> Iterator[Server]:
+    """A `wht serve` process on `url` at a free loopback port (or `command`, given
+    `--host` and `--port`, e.g. the HTTP floor)."""
     port = free_port()
-    args = [*wht_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    args = [*(command or [*wht_command(), "serve"]), "--host", "127.0.0.1", "--port", str(port)]
     if not projection:
         args.append("--no-projection")
     with log.open("ab") as out:

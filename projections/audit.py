@@ -1,10 +1,13 @@
 """The audit replay: how a program's figures and findings moved, event by event.
 
 An auditor asks "what did the tracker make of this program after each thing
-it was told?". Given a program's facts in record order, `replay` assesses
-every prefix of the trail (the first event, the first two, ...) as of one
-business date, and diffs each assessment's findings against the one before
-by `Finding.key()`: what that event added and what it resolved.
+it was told?". Given a program's facts in record order, `replay` gives the
+assessment of every prefix of the trail (the first event, the first two, ...)
+as of one business date, and diffs each assessment's findings against the one
+before by `Finding.key()`: what that event added and what it resolved. Each
+prefix is what `assess` makes of it, derived from the step before
+(`projections.steps`), so a trail of n events costs about n steps, not n
+whole-trail assessments.
 
 Which pack judges each step is decided the way the tracker decides it for a
 whole trail: by the referral in force in that prefix (the latest
@@ -15,24 +18,17 @@ The replay is pure, so a dispute bundle re-derives it offline.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
 from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
-from domain.policy import PolicyCatalog, PolicyPack
+from domain.policy import PolicyCatalog
 from projections.compliance import Assessment, Finding, assess
+from projections.steps import Judgement, assessments
 
-
-@dataclass(frozen=True)
-class Judgement:
-    """How a trail is judged: the pack, whether it was in force, and COV-1's context."""
-
-    pack: PolicyPack
-    in_force: bool
-    earlier_programs: tuple[str, ...] = ()
-
+__all__ = ["Judge", "Judgement", "Step", "catalog_judge", "occurred_by", "replay"]
 
 Judge = Callable[[Sequence[Fact]], Judgement]
 
@@ -45,6 +41,9 @@ class Step:
     assessment: Assessment
     findings_added: tuple[Finding, ...]
     findings_resolved: tuple[Finding, ...]
+    # How many leading findings of `assessment` are the previous step's very objects
+    # (0 for the first step): what serialises the steps need not do again.
+    shared: int = field(default=0, compare=False)
 
 
 def _normalised(event_id: str) -> str:
@@ -123,19 +122,25 @@ def assess_trail(facts: Sequence[Fact], judge: Judge, as_of: date) -> Assessment
 
 def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
     """Every event in record order with the assessment after it (as of `as_of`)
-    and the findings it added and resolved, compared by `Finding.key()`."""
+    and the findings it added and resolved, compared by `Finding.key()`.
+
+    `judge` is asked again only after a referral or a retraction (see
+    `projections.steps.assessments`)."""
     steps: list[Step] = []
-    before: dict[tuple[str, str, date], Finding] = {}
-    for end in range(1, len(facts) + 1):
-        assessment = assess_trail(facts[:end], judge, as_of)
-        after = {finding.key(): finding for finding in assessment.findings}
+    previous: tuple[Finding, ...] = ()
+    for fact, stepped in zip(facts, assessments(facts, judge, as_of), strict=True):
+        findings = stepped.assessment.findings
+        # Findings before `shared` are the previous step's own: diff only the rest.
+        before = {f.key(): f for f in previous[stepped.shared :]}
+        after = {f.key(): f for f in findings[stepped.shared :]}
         steps.append(
             Step(
-                fact=facts[end - 1],
-                assessment=assessment,
+                fact=fact,
+                assessment=stepped.assessment,
                 findings_added=tuple(f for k, f in after.items() if k not in before),
                 findings_resolved=tuple(f for k, f in before.items() if k not in after),
+                shared=stepped.shared,
             )
         )
-        before = after
+        previous = findings
     return steps

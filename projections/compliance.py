@@ -8,11 +8,20 @@ is the referral: the first one remaining).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 
+from domain.events import (
+    AbsenceRecorded,
+    MedicalConditionChanged,
+    ProgressReEvaluated,
+    RepeatProgramApproved,
+    StaffConferenceHeld,
+    TardinessRecorded,
+)
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.calendar import week_number
@@ -53,12 +62,14 @@ from projections.rules.sessions import (
 )
 
 __all__ = [
+    "RULES",
     "Assessment",
     "BillingDay",
     "BillingLine",
     "Finding",
     "Verdict",
     "assess",
+    "assessment_of",
     "judge",
     "status_of",
 ]
@@ -87,25 +98,47 @@ def assess(
         pack_in_force=pack_in_force,
         earlier_programs_same_referral=earlier_programs_same_referral,
     )
-    record, ledger, counts = verdict.record, verdict.ledger, verdict.counts
+    return assessment_of(
+        verdict.record,
+        pack,
+        verdict.ledger,
+        verdict.counts,
+        verdict.reasons,
+        merge_findings(verdict.findings),
+    )
+
+
+def assessment_of(
+    record: ProgramRecord,
+    pack: PolicyPack,
+    ledger: DayLedger,
+    counts: Attendance,
+    reasons: tuple[str, ...],
+    findings: tuple[Finding, ...],
+    billing: tuple[BillingDay, ...] | None = None,
+) -> Assessment:
+    """The figures of a judged record. Only `ledger.reimbursable` and those days'
+    hours are read from the ledger (every reimbursable day: at most the pack's
+    days a week times its weeks); days attended and hours come from `record`;
+    `billing`, when given, is `billing_days(ledger, pack)` already worked out."""
     return Assessment(
         status=status_of(record),
         policy=pack.id,
-        as_of=as_of,
+        as_of=record.as_of,
         admitted_on=record.admitted_on,
         discharged_on=record.discharged_on,
         weeks_used=_weeks_used(record),
-        days_attended=len(ledger.day_hours),
-        total_hours=sum(ledger.day_hours.values(), Decimal(0)),
+        days_attended=len(record.session_days),
+        total_hours=sum(map(_hours, record.session_days), Decimal(0)),
         reimbursable_hours=reimbursable_hours(ledger, pack),
         unexcused_absences=counts.unexcused_absences,
         excused_absences=counts.excused_absences,
         tardy_days=counts.tardy_days,
         absence_equivalents=counts.absence_equivalents,
-        discharge_eligible=bool(verdict.reasons),
-        discharge_reasons=verdict.reasons,
-        findings=merge_findings(verdict.findings),
-        billing=billing_days(ledger, pack),
+        discharge_eligible=bool(reasons),
+        discharge_reasons=reasons,
+        findings=findings,
+        billing=billing_days(ledger, pack) if billing is None else billing,
     )
 
 
@@ -136,27 +169,71 @@ def judge(
     ledger = day_ledger(record, pack)
     counts = attendance(record, pack)
     reasons = discharge_reasons(record, pack, counts)
-    findings = [
-        *policy_in_force_findings(record, pack, pack_in_force),
-        *referral_findings(record, pack),
-        *selection_findings(record, pack),
-        *repeat_program_findings(record, earlier_programs_same_referral),
-        *admission_findings(record, pack),
-        *evaluation_content_findings(record, pack),
-        *evaluation_timeliness_findings(record, pack),
-        *reevaluation_findings(record, pack),
-        *conference_findings(record, pack),
-        *documentation_findings(record, pack),
-        *provider_findings(record, pack),
-        *frequency_findings(record, pack),
-        *duration_findings(record, pack),
-        *reimbursement_findings(record, pack, ledger),
-        *coding_findings(record, pack, ledger),
-        *non_compliance_findings(counts, pack),
-        *discharge_reason_findings(record, pack, counts),
-        *report_findings(record, pack),
-    ]
+    given = RuleInputs(record, pack, ledger, counts, pack_in_force, earlier_programs_same_referral)
+    findings = [finding for rule in RULES for finding in rule.find(given)]
     return Verdict(record, ledger, counts, reasons, tuple(findings))
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """What the rules read: the record, the pack, COV-2's day ledger, the attendance
+    counts, and the context only the store knows (pack in force, COV-1)."""
+
+    record: ProgramRecord
+    pack: PolicyPack
+    ledger: DayLedger
+    counts: Attendance
+    pack_in_force: bool
+    earlier_programs_same_referral: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule family's findings, and what it reads besides the singletons
+    (referral, admission, evaluation, discharge, report) and `as_of`.
+
+    `week_local`: it reads sessions, and of them only the sessions of each
+    finding's own program week (or own date, outside the program). `reads`:
+    the other fact types it reads (through `RuleInputs.counts`: absences and
+    tardiness). The audit replay re-runs a rule only when what it reads changed
+    (`projections.steps`); the differential tests hold these to `judge`.
+    """
+
+    find: Callable[[RuleInputs], list[Finding]]
+    reads: frozenset[type] = frozenset()
+    week_local: bool = False
+
+
+ATTENDANCE_READS = frozenset([AbsenceRecorded, TardinessRecorded])
+REASONS_READS = ATTENDANCE_READS | {ProgressReEvaluated, MedicalConditionChanged}
+
+# Every rule, in the order `judge` lists (and `merge_findings` merges) their findings.
+RULES: tuple[Rule, ...] = (
+    Rule(lambda i: policy_in_force_findings(i.record, i.pack, i.pack_in_force)),
+    Rule(lambda i: referral_findings(i.record, i.pack)),
+    Rule(lambda i: selection_findings(i.record, i.pack)),
+    Rule(
+        lambda i: repeat_program_findings(i.record, i.earlier_programs_same_referral),
+        frozenset([RepeatProgramApproved]),
+    ),
+    Rule(lambda i: admission_findings(i.record, i.pack)),
+    Rule(lambda i: evaluation_content_findings(i.record, i.pack)),
+    Rule(lambda i: evaluation_timeliness_findings(i.record, i.pack)),
+    Rule(lambda i: reevaluation_findings(i.record, i.pack), frozenset([ProgressReEvaluated])),
+    Rule(lambda i: conference_findings(i.record, i.pack), frozenset([StaffConferenceHeld])),
+    Rule(lambda i: documentation_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: provider_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: frequency_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: duration_findings(i.record, i.pack)),
+    Rule(lambda i: reimbursement_findings(i.record, i.pack, i.ledger), week_local=True),
+    Rule(lambda i: coding_findings(i.record, i.pack, i.ledger), week_local=True),
+    Rule(lambda i: non_compliance_findings(i.counts, i.pack), ATTENDANCE_READS),
+    Rule(lambda i: discharge_reason_findings(i.record, i.pack, i.counts), REASONS_READS),
+    Rule(lambda i: report_findings(i.record, i.pack)),
+)
+
+
+_hours = itemgetter(1)  # a SessionDay's hours
 
 
 def status_of(record: ProgramRecord) -> str:

@@ -114,8 +114,9 @@ class Assessment:
     findings: tuple[Finding, ...]
     billing: tuple[BillingDay, ...]
 
-    def figures(self) -> dict[str, Any]:
-        """All figures but billing, as JSON-ready primitives."""
+    def figures(self, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """All figures but billing, as JSON-ready primitives; `findings`, when given,
+        is the findings' JSON already made (the audit shares it between steps)."""
         return {
             "status": self.status,
             "policy": self.policy,
@@ -132,7 +133,9 @@ class Assessment:
             "absence_equivalents": self.absence_equivalents,
             "discharge_eligible": self.discharge_eligible,
             "discharge_reasons": list(self.discharge_reasons),
-            "findings": [finding.as_dict() for finding in self.findings],
+            "findings": (
+                [finding.as_dict() for finding in self.findings] if findings is None else findings
+            ),
         }
 
 

@@ -120,6 +120,11 @@ def receipt_date(program: Program | None, occurred_on: date) -> date:
     return max(occurred_on, max(fact.occurred_on for fact in program.trail))
 
 
+# How many programs a tracker keeps in memory between requests (least recently used
+# first out), unless told otherwise (WHT_PROGRAM_CACHE_SIZE).
+PROGRAM_CACHE_SIZE = 2000
+
+
 class Tracker(Application[UUID]):
     """Records work hardening programs and derives their compliance."""
 
@@ -130,10 +135,17 @@ class Tracker(Application[UUID]):
         env: EnvType | None = None,
         catalog: PolicyCatalog | None = None,
         clock: Callable[[], datetime] | None = None,
+        *,
+        program_cache_size: int = PROGRAM_CACHE_SIZE,
     ) -> None:
         # Programs stay in memory between requests (fast-forwarded from the store on
-        # each read, so other processes' writes are seen); the env may override.
-        super().__init__({"AGGREGATE_CACHE_MAXSIZE": "2000", **dict(env or {})})
+        # each read, so other processes' writes are seen), at most `program_cache_size`
+        # of them: the library's cache is unbounded for a size of 0 or less, so the
+        # size is always set here, never left to the environment.
+        if program_cache_size < 1:
+            raise ValueError(f"program_cache_size must be at least 1, not {program_cache_size}")
+        cache = {"AGGREGATE_CACHE_MAXSIZE": str(program_cache_size)}
+        super().__init__({**dict(env or {}), **cache})
         self.catalog = catalog or PolicyCatalog.load()
         self.clock = clock or (lambda: datetime.now(UTC))
         self._recent: dict[UUID, tuple[int, date, Assessment]] = {}

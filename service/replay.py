@@ -16,6 +16,7 @@ from uuid import UUID
 
 from domain.facts import Fact
 from projections.audit import Judge, Step, catalog_judge, replay
+from projections.model import Finding
 from projections.referrals import programs_before, referral_spans
 from service.application import Tracker, View
 from service.integrity import END_OF_TIME, IntegrityReport, verify_program
@@ -43,20 +44,36 @@ def judge_for(tracker: Tracker, view: View) -> Judge:
 
 def steps_json(steps: Sequence[Step]) -> list[dict[str, Any]]:
     """The replay as JSON-ready primitives (API.md, audit)."""
-    return [
-        {
-            "version": step.fact.version,
-            "event_id": step.fact.event_id,
-            "type": step.fact.type,
-            "occurred_on": step.fact.occurred_on.isoformat(),
-            "recorded_at": Tracker.describe(step.fact)["recorded_at"],
-            "event": Tracker.describe(step.fact),
-            "figures": step.assessment.figures(),
-            "findings_added": [f.as_dict() for f in step.findings_added],
-            "findings_resolved": [f.as_dict() for f in step.findings_resolved],
-        }
-        for step in steps
-    ]
+    # Each step's figures list every finding so far; a finding is the same object from
+    # step to step, so each is turned into JSON once and shared by the steps that list it.
+    shown: dict[int, dict[str, Any]] = {}
+
+    def as_dict(finding: Finding) -> dict[str, Any]:
+        found = shown.get(id(finding))
+        if found is None:
+            found = shown[id(finding)] = finding.as_dict()
+        return found
+
+    out = []
+    listed: list[dict[str, Any]] = []  # the previous step's findings, as JSON
+    for step in steps:
+        event = Tracker.describe(step.fact)
+        listed = [*listed[: step.shared], *map(as_dict, step.assessment.findings[step.shared :])]
+        figures = step.assessment.figures(listed)
+        out.append(
+            {
+                "version": step.fact.version,
+                "event_id": step.fact.event_id,
+                "type": step.fact.type,
+                "occurred_on": step.fact.occurred_on.isoformat(),
+                "recorded_at": event["recorded_at"],
+                "event": event,
+                "figures": figures,
+                "findings_added": [as_dict(f) for f in step.findings_added],
+                "findings_resolved": [as_dict(f) for f in step.findings_resolved],
+            }
+        )
+    return out
 
 
 def audit(

@@ -18,10 +18,12 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 HEADLINES = [
     "ingest_single_ratio",
+    "ingest_single_http_ratio",
     "ingest_batch_ratio",
     "known_at_ratio",
     "regulator_p95_ms",
     "rebuild_ratio",
+    "replay_growth",
 ]
 
 
@@ -43,7 +45,7 @@ def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -61,6 +63,14 @@ def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
     assert results["regulator"]["programs"] == 1000
     assert results["regulator"]["p50_ms"] > 0
     assert results["rebuild"]["product"]["events"] == results["regulator"]["events"]
+    assert results["readmodel_lag_events"] >= 0
+    assert "readmodel_lag_events" in results["targets"]
+    assert results["ingest_single"]["http_floor"]["events_per_s"] > 0
+    assert set(results["replay"]["sizes"]) == {"100", "1000"}
+    assert results["replay"]["sizes"]["1000"]["steps"] == 1000
+    peaks = results["peak_rss_mib"]
+    for process in ("serve_ingest_single", "serve_ingest_batch", "serve_regulator", "rebuild"):
+        assert peaks[process] > 0, process
     assert results["meta"]["quick"] is True
     assert results["meta"]["store"] == "sqlite"
     assert "ingest_single" in done.stdout  # the table

@@ -1,0 +1,219 @@
+"""One program's facts filed as they arrive, for the audit replay's steps.
+
+`projections.record.FiledFacts` files a whole trail at once; the audit replay
+needs the record after every event of the trail, and filing each prefix from
+scratch costs the prefix's length, every step. `Filing` keeps the same filing
+(retractions dropped, each type's entries sorted by (occurred_on, version),
+session hours and ancillary minutes summed per date) and takes one fact at a
+time, so a step costs about what that fact changed. `record(as_of)` is the
+`ProgramRecord` that `FiledFacts(prefix).record(as_of)` would give.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from datetime import date
+from decimal import Decimal
+from typing import Any, Generic
+
+from domain.events import (
+    AbsenceRecorded,
+    DischargeReportFiled,
+    EntryRetracted,
+    InitialEvaluationDocumented,
+    MedicalConditionChanged,
+    ProgramAdmitted,
+    ProgramDischarged,
+    ProgramReferred,
+    ProgressReEvaluated,
+    RepeatProgramApproved,
+    SessionLogged,
+    StaffConferenceHeld,
+    TardinessRecorded,
+)
+from domain.facts import Fact
+from projections.record import B, Entry, ProgramRecord, SessionDay, _normalised_id
+
+# The facts a record holds at most one of (referral, admission, discharge,
+# evaluation, report). Rules read them whatever their date, so a step that
+# files or retracts one may change the record on every date.
+SINGLETONS: tuple[type, ...] = (
+    ProgramReferred,
+    ProgramAdmitted,
+    ProgramDischarged,
+    InitialEvaluationDocumented,
+    DischargeReportFiled,
+)
+_SORTED: tuple[type, ...] = (
+    ProgramAdmitted,
+    ProgramDischarged,
+    InitialEvaluationDocumented,
+    DischargeReportFiled,
+    SessionLogged,
+    AbsenceRecorded,
+    TardinessRecorded,
+    ProgressReEvaluated,
+    MedicalConditionChanged,
+    RepeatProgramApproved,
+    StaffConferenceHeld,
+)
+
+
+class Changed:
+    """What one filed fact changed: nothing, the record from a date on, or every
+    date; and the types of the entries it filed or removed."""
+
+    __slots__ = ("kinds", "since")
+
+    def __init__(self, since: date | None, kinds: frozenset[type] = frozenset()) -> None:
+        self.since = since  # None: every date may have changed
+        self.kinds = kinds
+
+
+NOTHING = Changed(date.max)
+EVERY_DATE = Changed(None)
+
+
+class _Sorted(Generic[B]):
+    """One type's entries sorted by (occurred_on, version), with their dates for bisection."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry[B]] = []
+        self.keys: list[tuple[date, int]] = []
+        self.days: list[date] = []
+
+    def add(self, entry: Entry[B]) -> None:
+        key = (entry.occurred_on, entry.version)
+        at = bisect_right(self.keys, key)
+        self.entries.insert(at, entry)
+        self.keys.insert(at, key)
+        self.days.insert(at, entry.occurred_on)
+
+    def remove(self, entry: Entry[B]) -> None:
+        at = bisect_left(self.keys, (entry.occurred_on, entry.version))
+        while self.entries[at] is not entry:
+            at += 1
+        del self.entries[at], self.keys[at], self.days[at]
+
+    def until(self, as_of: date, since: date | None = None) -> tuple[Entry[B], ...]:
+        """The entries that occurred on or before `as_of` (and on or after `since`)."""
+        low = 0 if since is None else bisect_left(self.days, since)
+        return tuple(self.entries[low : bisect_right(self.days, as_of)])
+
+    def first_until(self, as_of: date) -> Entry[B] | None:
+        return self.entries[0] if self.days and self.days[0] <= as_of else None
+
+
+class Filing:
+    """A trail's facts filed one at a time, in record order (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._referred = False
+        self._referrals: list[Entry[ProgramReferred]] = []  # remaining ones, in record order
+        self._sorted: dict[type, _Sorted[Any]] = {kind: _Sorted() for kind in _SORTED}
+        self._filed: dict[str, list[tuple[type, Entry[Any]]]] = {}
+        self._retracted: set[str] = set()
+        self._session_days: list[SessionDay] = []
+        self._session_dates: list[date] = []
+
+    def add(self, fact: Fact) -> Changed:
+        """File the next fact of the trail; what it changed in the record."""
+        data = fact.data
+        if isinstance(data, EntryRetracted):
+            return self._retract(_normalised_id(str(data.target_event_id)))
+        kind = next((k for k in (ProgramReferred, *_SORTED) if isinstance(data, k)), None)
+        if kind is None:
+            return EVERY_DATE  # a type this filing does not know: assume the worst
+        if kind is ProgramReferred:
+            self._referred = True  # even when retracted already: the program was referred
+        event_id = _normalised_id(fact.event_id)
+        if event_id in self._retracted:
+            return EVERY_DATE if kind is ProgramReferred else NOTHING
+        entry: Entry[Any] = Entry(fact.occurred_on, fact.version, data)
+        self._filed.setdefault(event_id, []).append((kind, entry))
+        if kind is ProgramReferred:
+            self._referrals.append(entry)
+        else:
+            self._sorted[kind].add(entry)
+            if kind is SessionLogged:
+                self._sum_day(fact.occurred_on)
+        return EVERY_DATE if kind in SINGLETONS else Changed(fact.occurred_on, frozenset([kind]))
+
+    def _retract(self, target: str) -> Changed:
+        if target in self._retracted:
+            return NOTHING
+        self._retracted.add(target)
+        filed = self._filed.pop(target, [])
+        for kind, entry in filed:
+            if kind is ProgramReferred:
+                self._referrals.remove(entry)
+            else:
+                self._sorted[kind].remove(entry)
+                if kind is SessionLogged:
+                    self._sum_day(entry.occurred_on)
+        if not filed:
+            return NOTHING
+        if any(kind in SINGLETONS for kind, _ in filed):
+            return EVERY_DATE
+        return Changed(
+            min(entry.occurred_on for _, entry in filed), frozenset(kind for kind, _ in filed)
+        )
+
+    def _sum_day(self, day: date) -> None:
+        # The date's sums again, over its sessions in (occurred_on, version) order:
+        # the same additions, in the same order, as `FiledFacts`.
+        sessions = self._sorted[SessionLogged]
+        on_day = sessions.entries[
+            bisect_left(sessions.days, day) : bisect_right(sessions.days, day)
+        ]
+        hours, minutes = Decimal(0), 0
+        for entry in on_day:
+            hours += entry.body.hours
+            minutes += entry.body.ancillary_minutes.total
+        at = bisect_left(self._session_dates, day)
+        present = at < len(self._session_dates) and self._session_dates[at] == day
+        if not on_day:
+            if present:
+                del self._session_dates[at], self._session_days[at]
+        elif present:
+            self._session_days[at] = SessionDay(day, hours, minutes)
+        else:
+            self._session_dates.insert(at, day)
+            self._session_days.insert(at, SessionDay(day, hours, minutes))
+
+    @property
+    def withdrawn(self) -> bool:
+        """Every referral of the program is retracted (DOMAIN.md R10)."""
+        return self._referred and not self._referrals
+
+    def record(self, as_of: date, sessions_since: date | None = None) -> ProgramRecord:
+        """The record as of `as_of`; with `sessions_since`, holding only the sessions
+        (and session days) from that date on, everything else whole."""
+        if self.withdrawn:
+            return _empty(as_of)
+        of = self._sorted
+        sessions = self._session_days
+        low = 0 if sessions_since is None else bisect_left(self._session_dates, sessions_since)
+        return ProgramRecord(
+            as_of=as_of,
+            referral=next((e for e in self._referrals if e.occurred_on <= as_of), None),
+            admission=of[ProgramAdmitted].first_until(as_of),
+            discharge=of[ProgramDischarged].first_until(as_of),
+            evaluation=of[InitialEvaluationDocumented].first_until(as_of),
+            report=of[DischargeReportFiled].first_until(as_of),
+            sessions=of[SessionLogged].until(as_of, sessions_since),
+            absences=of[AbsenceRecorded].until(as_of),
+            tardies=of[TardinessRecorded].until(as_of),
+            reevaluations=of[ProgressReEvaluated].until(as_of),
+            medical_changes=of[MedicalConditionChanged].until(as_of),
+            repeat_approvals=of[RepeatProgramApproved].until(as_of),
+            conferences=of[StaffConferenceHeld].until(as_of),
+            session_days=tuple(sessions[low : bisect_right(self._session_dates, as_of)]),
+        )
+
+
+def _empty(as_of: date) -> ProgramRecord:
+    # A withdrawn program's record holds no facts at all (as `FiledFacts` files it).
+    return ProgramRecord(
+        as_of, None, None, None, None, None, (), (), (), (), (), (), (), (), withdrawn=True
+    )
