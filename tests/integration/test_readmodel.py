@@ -18,8 +18,10 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 from typer.testing import CliRunner
@@ -30,6 +32,7 @@ from service.application import Tracker
 from service.readmodel.projection import provider_of
 from service.readmodel.runner import ReadModelRunner
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
+from tests.conftest import PG_ADMIN
 from tests.histories import Body, sample_program, send_in_batches
 from tests.readmodel_rows import read_model_rows
 
@@ -170,6 +173,18 @@ def test_the_background_projection_keeps_up_until_stopped(
     assert runner.state == "stopped"
 
 
+def server_sessions(store_url: str) -> int:
+    """Sessions the PostgreSQL server holds on the test's database (0 for SQLite)."""
+    if not store_url.startswith("postgresql"):
+        return 0
+    name = urlsplit(store_url).path.lstrip("/")
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 @pytest.mark.slow
 def test_a_killed_projector_resumes_where_it_stopped(
     tracker: Tracker,
@@ -181,6 +196,7 @@ def test_a_killed_projector_resumes_where_it_stopped(
     provider, ids = seed(tracker, 14, seed=11)
     latest = tracker.recorder.max_notification_id() or 0
     env = {**os.environ, "WHT_DATABASE_URL": store_url}
+    ours = server_sessions(store_url)
     log = (tmp_path / "project.log").open("wb")
     process = subprocess.Popen(
         [WHT, "project"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
@@ -195,6 +211,13 @@ def test_a_killed_projector_resumes_where_it_stopped(
     finally:
         if process.poll() is None:
             process.kill()
+    # On PostgreSQL a COMMIT the killed process had sent may finish on the server after
+    # the process is gone: read where it stopped once its sessions have ended (a
+    # session commits or rolls back before it ends). SQLite settles with the process.
+    deadline = time.monotonic() + 60
+    while server_sessions(store_url) > ours:
+        assert time.monotonic() < deadline, "the killed projector's sessions did not end"
+        time.sleep(0.05)
     stopped_at = view.max_tracking_id(tracker.name) or 0
     assert 0 < stopped_at < latest
     again = subprocess.run(
