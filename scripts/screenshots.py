@@ -31,7 +31,7 @@ def take(base: str, programs: dict[str, str], out: Path) -> list[Path]:
         browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base}/ui/programs/{program}?as_of={AS_OF}")
-        page.wait_for_selector("#timeline[data-drawn=true]")
+        page.wait_for_selector("#timeline svg.wide")
         page.screenshot(path=str(out / "program.png"), full_page=True)
         page.goto(f"{base}/ui/programs/{program}/audit?as_of={AS_OF}")
         # The event that tipped the program into non-compliance (DIS-5a).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from starlette.responses import HTMLResponse
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
-PLOTLY_VERSION = version("plotly")
 # Our static files are cached for good; their URLs change when their content does.
 ASSET_VERSION = hashlib.sha256(
     b"".join(p.read_bytes() for p in sorted(STATIC_DIR.glob("ui.*")))
@@ -90,9 +88,7 @@ def day_input(day: date | None) -> str:
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters.update(show=show, words=words, breakable=breakable)
-templates.env.globals.update(
-    FIGURE_LABELS=FIGURE_LABELS, PLOTLY_VERSION=PLOTLY_VERSION, ASSET_VERSION=ASSET_VERSION
-)
+templates.env.globals.update(FIGURE_LABELS=FIGURE_LABELS, ASSET_VERSION=ASSET_VERSION)
 
 
 def root(request: Request) -> str:
