@@ -20,7 +20,7 @@ ASSET_VERSION = hashlib.sha256(
 ).hexdigest()[:12]
 
 # Pages hold injured workers' health records: no scripts but ours, no framing, no caching.
-# Plotly writes inline styles into its SVG, hence 'unsafe-inline' for styles only.
+# The report page carries its print stylesheet inline, hence 'unsafe-inline' for styles only.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -540,7 +540,7 @@ def overlapping(texts: list[dict[str, Any]], slack: float = 0.5) -> list[tuple[s
     ]
 
 
-@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("width", [1280, 700, 375])  # each drawing of the chart
 def test_the_timeline_labels_never_overlap_and_the_page_loads_no_heavy_script(
     browser: Browser, site: Site, width: int
 ) -> None:
