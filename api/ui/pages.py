@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import TrackerDep, parse_as_of, parse_known_at, program_uuid
 from api.problems import status_of
-from api.ui.chart import timeline_figure
+from api.ui.chart import timeline_svg
 from api.ui.render import FIGURE_LABELS, day_input, error_page, local_input, page, root
 from api.ui.session import Viewer, admit, record_read, viewer
 from api.ui.story import program_story
@@ -147,7 +147,7 @@ def program_context(
         "findings": findings,
         "billing": assessment.billing,
         "story": story,
-        "figure": timeline_figure(story),
+        "chart": timeline_svg(story),
         "cap": format_hours(view.pack.limits.max_hours_per_day),
         "referral": shown_referral,
         "jumps": [(label, d.isoformat()) for label, d in jumps if d is not None],

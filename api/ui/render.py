@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,13 @@ from starlette.responses import HTMLResponse
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
-PLOTLY_VERSION = version("plotly")
 # Our static files are cached for good; their URLs change when their content does.
 ASSET_VERSION = hashlib.sha256(
     b"".join(p.read_bytes() for p in sorted(STATIC_DIR.glob("ui.*")))
 ).hexdigest()[:12]
 
 # Pages hold injured workers' health records: no scripts but ours, no framing, no caching.
-# Plotly writes inline styles into its SVG, hence 'unsafe-inline' for styles only.
+# The report page carries its print stylesheet inline, hence 'unsafe-inline' for styles only.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -90,9 +88,7 @@ def day_input(day: date | None) -> str:
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters.update(show=show, words=words, breakable=breakable)
-templates.env.globals.update(
-    FIGURE_LABELS=FIGURE_LABELS, PLOTLY_VERSION=PLOTLY_VERSION, ASSET_VERSION=ASSET_VERSION
-)
+templates.env.globals.update(FIGURE_LABELS=FIGURE_LABELS, ASSET_VERSION=ASSET_VERSION)
 
 
 def root(request: Request) -> str:

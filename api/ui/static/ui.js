@@ -1,22 +1,6 @@
-// wht pages: draw the timeline with plotly (served by this service), submit the
-// as-of / known-at pickers when they change, and step through the audit replay.
+// wht pages: submit the as-of / known-at pickers when they change, and step through
+// the audit replay. (The program page's chart is SVG drawn by the server.)
 "use strict";
-
-function drawTimeline() {
-  const data = document.getElementById("timeline-data");
-  const target = document.getElementById("timeline");
-  if (!data || !target || !window.Plotly) return;
-  const figure = JSON.parse(data.textContent);
-  const narrow = target.clientWidth < 560;
-  if (narrow) {
-    figure.layout.margin = { l: 34, r: 6, t: 40, b: 30 };
-    figure.layout.annotations.forEach((a) => { a.font = Object.assign({}, a.font, { size: 9 }); });
-  }
-  window.Plotly.newPlot(target, figure.data, figure.layout,
-    { responsive: true, displayModeBar: false, scrollZoom: false }).then(() => {
-    target.dataset.drawn = "true";
-  });
-}
 
 function autosubmit() {
   document.querySelectorAll("form[data-autosubmit]").forEach((form) => {
@@ -75,7 +59,6 @@ function stepper() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  drawTimeline();
   autosubmit();
   stepper();
 });
