@@ -46,21 +46,30 @@ def redacted(text: str, url: str) -> str:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WHT_", extra="ignore")
 
-    # WHT_DATABASE_URL: the store (sqlite:///PATH or postgresql://USER@HOST:PORT/DB).
-    database_url: str = "sqlite:///var/wht.sqlite"
+    # Each field's description is what `docs/reference/cli.md` says of its variable.
+    database_url: str = Field(
+        default="sqlite:///var/wht.sqlite",
+        description="The store: sqlite:///PATH (relative to the working directory, created "
+        "on first use) or postgresql://USER[:PASSWORD]@HOST:PORT/DB.",
+    )
 
     @property
     def store_for_humans(self) -> str:
         """The store URL without its password, for messages and logs."""
         return redacted_url(self.database_url)
 
-    # WHT_CIPHER_KEY: a base64 AES key (`wht keys cipher-key`): when set, stored events are
-    # encrypted and compressed. Set it before the first event is stored, and never lose it.
-    cipher_key: str | None = None
-    # WHT_SESSION_SECRET: signs the web pages' sign-in cookie. Unset: a random secret per
-    # process, so sessions end when the service restarts; set it when several servers
-    # share one sign-in.
-    session_secret: str | None = None
+    cipher_key: str | None = Field(
+        default=None,
+        description="A base64 AES key (`wht keys cipher-key` prints one): when set, stored "
+        "events are compressed and encrypted. Set it before the first event is stored, for "
+        "every process, and never lose it.",
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Signs the web pages' sign-in cookie (`wht keys session-secret` prints "
+        "one). Unset: a random secret per process, so sessions end when the service "
+        "restarts; set it when several servers share one sign-in.",
+    )
 
     @field_validator("session_secret")
     @classmethod
@@ -74,30 +83,50 @@ class Settings(BaseSettings):
             )
         return value
 
-    # WHT_ALLOWED_HOSTS: with no API key yet (open mode) the service answers only
-    # requests addressed to loopback names; these comma-separated names too.
-    allowed_hosts: str = ""
-    # Slow clients (api/serving.py): a request's headers must arrive within
-    # WHT_HEADER_TIMEOUT seconds and its body within WHT_BODY_TIMEOUT; past
-    # WHT_MAX_CONNECTIONS open connections a new one is closed at once.
-    header_timeout: float = Field(default=10.0, gt=0)
-    body_timeout: float = Field(default=30.0, gt=0)
-    max_connections: int = Field(default=1000, ge=1)
-    # Alerts by webhook (docs/alerts.md): retries back off from WHT_NOTIFY_BACKOFF_BASE
-    # seconds, doubling up to WHT_NOTIFY_BACKOFF_CAP, for WHT_NOTIFY_RETRY_FOR seconds; the
-    # notifier looks for work every WHT_NOTIFY_POLL seconds and sweeps programs for due
-    # dates every WHT_NOTIFY_SWEEP_EVERY seconds.
-    notify_backoff_base: float = 1.0
-    notify_backoff_cap: float = 60.0
-    notify_retry_for: float = 24 * 60 * 60.0
-    notify_timeout: float = 10.0
-    notify_poll: float = 0.5
-    notify_sweep_every: float = 60.0
-    # WHT_READY_MAX_LAG: GET /readyz answers 503 while the regulator's read model is more
-    # than this many events behind the store.
-    ready_max_lag: int = 1000
-    # WHT_PROGRAM_CACHE_SIZE: how many programs each process keeps in memory between
-    # requests (least recently used out first). Memory grows with it (a program of 50
-    # events holds its trail and its judged figures); a program not in memory is read
-    # back from the store. At least 1: an unbounded cache would grow with the store.
-    program_cache_size: int = Field(default=PROGRAM_CACHE_SIZE, ge=1)
+    allowed_hosts: str = Field(
+        default="",
+        description="With no API key yet (open mode) the service answers only requests "
+        "addressed to loopback names; these comma-separated names too.",
+    )
+    # Slow clients: api/serving.py.
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds within which a request's headers must arrive."
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds within which a request's body must arrive."
+    )
+    max_connections: int = Field(
+        default=1000, ge=1, description="Open connections past which a new one is closed at once."
+    )
+    # Alerts by webhook: docs/alerts.md.
+    notify_backoff_base: float = Field(
+        default=1.0, description="Seconds before a failed delivery's first retry (then doubling)."
+    )
+    notify_backoff_cap: float = Field(
+        default=60.0, description="The longest wait, in seconds, between two delivery attempts."
+    )
+    notify_retry_for: float = Field(
+        default=24 * 60 * 60.0, description="Seconds for which a failed delivery is retried."
+    )
+    notify_timeout: float = Field(
+        default=10.0, description="Seconds a webhook receiver has to answer one attempt."
+    )
+    notify_poll: float = Field(
+        default=0.5, description="Seconds between the notifier's looks for work."
+    )
+    notify_sweep_every: float = Field(
+        default=60.0,
+        description="Seconds between sweeps of the programs for due dates "
+        "(`due_soon`, `obligation_missed`).",
+    )
+    ready_max_lag: int = Field(
+        default=1000,
+        description="GET /readyz answers 503 while the regulator's read model is more than "
+        "this many events behind the store.",
+    )
+    program_cache_size: int = Field(
+        default=PROGRAM_CACHE_SIZE,
+        ge=1,
+        description="How many programs each process keeps in memory between requests (least "
+        "recently used out first); a program not in memory is read back from the store.",
+    )
