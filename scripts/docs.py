@@ -9,6 +9,7 @@ is stale. The generation itself is `api.reference` (installed, so tests use it t
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only check; exit 1 if stale")
     args = parser.parse_args(argv)
+    # The throwaway tracker behind the OpenAPI document has no key: not worth a warning.
+    logging.getLogger("wht").setLevel(logging.ERROR)
     files = generated()
     if args.check:
         out_of_date = stale(ROOT, files)
