@@ -51,7 +51,7 @@ class BatchReceipt(Open):
 
 
 class Figures(Open):
-    """The derived figures of DOMAIN.md as of `as_of`."""
+    """The derived figures (docs/domain.md, "Figures") as of `as_of`."""
 
     status: Status
     policy: str
