@@ -12,17 +12,13 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
     IntegrityError,
-    MapperDeserialisationError,
-    PersistenceError,
 )
 from eventsourcing.utils import EnvType
 
@@ -37,87 +33,25 @@ from domain.errors import (
 from domain.events import ProgramReferred, dump_data
 from domain.facts import Fact
 from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
-from domain.policy import PolicyCatalog, PolicyPack
+from domain.policy import PolicyCatalog
 from domain.program import Program, format_instant
-from projections.compliance import Assessment, assess
-from projections.due import DueList, due
-from projections.referrals import (
-    ReferralSpan,
-    programs_before,
-    referral_spans,
-    standing_referral,
-)
-from service.integrity import TrailDamaged, verify_program
-from service.persistence import IndexedRecorder, IndexRow
+from projections.compliance import Assessment
+from service.judging import ALWAYS, Referrals, View
+from service.persistence import IndexRow
+from service.receipts import Receipt, Receipts, receipt_date, stored_version
+
+__all__ = [
+    "ALWAYS",
+    "PROGRAM_CACHE_SIZE",
+    "Receipt",
+    "Referrals",
+    "Tracker",
+    "View",
+    "receipt_date",
+]
 
 SAVE_ATTEMPTS = 20
 RECENT_ASSESSMENTS = 2000
-ALWAYS = datetime.max.replace(tzinfo=UTC)  # a `known_at` later than any record time
-Referrals = dict[str, list[tuple[UUID, datetime]]]
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What an ingest answers: `status` 201 for a new event, 200 for a repeat."""
-
-    status: int
-    body: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class View:
-    """A program as known at one instant: its trail and how it is judged."""
-
-    program: Program
-    known_at: datetime
-    pack: PolicyPack
-    pack_in_force: bool
-    earlier_programs: list[str]
-
-    def today(self) -> date:
-        referral = self.program.referral
-        zone = getattr(referral.data, "time_zone", None) if referral else None
-        return datetime.now(stored_zone(zone)).date()
-
-    def assess(self, as_of: date | None = None) -> Assessment:
-        return assess(
-            self.program.trail,
-            self.pack,
-            as_of or self.today(),
-            pack_in_force=self.pack_in_force,
-            earlier_programs_same_referral=self.earlier_programs,
-        )
-
-    def due(self, as_of: date | None = None) -> DueList:
-        """What the program owes and has left as of `as_of` (default: today)."""
-        return due(self.program.trail, self.pack, as_of or self.today())
-
-
-def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program | None:
-    # The library's fast-forward, copy on write: a program already handed out
-    # (cached) is never changed; new events go to a fork of it.
-    pending = list(events)
-    if not pending:
-        return program
-    current: Any = program.fork() if program is not None else None
-    for event in pending:
-        current = event.mutate(current)
-    return current  # type: ignore[no-any-return]
-
-
-def _stored_version(program: Program | None, event_id: str) -> int | None:
-    # The version at which the trail holds `event_id` (ids are lower-case UUIDs).
-    if program is None:
-        return None
-    return next((f.version for f in program.trail if f.event_id == event_id), None)
-
-
-def receipt_date(program: Program | None, occurred_on: date) -> date:
-    """The business date a receipt is judged at (DOMAIN.md R11): the later of the
-    event's `occurred_on` and the latest `occurred_on` already in the program."""
-    if program is None or not program.trail:
-        return occurred_on
-    return max(occurred_on, max(fact.occurred_on for fact in program.trail))
 
 
 # How many programs a tracker keeps in memory between requests (least recently used
@@ -125,7 +59,7 @@ def receipt_date(program: Program | None, occurred_on: date) -> date:
 PROGRAM_CACHE_SIZE = 2000
 
 
-class Tracker(Application[UUID]):
+class Tracker(Receipts):
     """Records work hardening programs and derives their compliance."""
 
     name = "wht"
@@ -150,10 +84,6 @@ class Tracker(Application[UUID]):
         self.clock = clock or (lambda: datetime.now(UTC))
         self._recent: dict[UUID, tuple[int, date, Assessment]] = {}
         self._stripes = [threading.Lock() for _ in range(64)]
-
-    @property
-    def index(self) -> IndexedRecorder:
-        return self.recorder  # type: ignore[return-value]
 
     # ---- commands ----
 
@@ -214,7 +144,7 @@ class Tracker(Application[UUID]):
                 if program_id not in programs:
                     programs[program_id] = self._load(program_id)
                 program = programs[program_id]
-                stored = _stored_version(program, event.event_id)
+                stored = stored_version(program, event.event_id)
                 if stored is not None:  # in the trail, though its index row is gone
                     receipts.append(self._repeat_from_trail(program_id, program, stored, sha))
                     continue
@@ -254,108 +184,6 @@ class Tracker(Application[UUID]):
         self._recent[program_id] = (version, today, after)
         while len(self._recent) > RECENT_ASSESSMENTS:
             self._recent.pop(next(iter(self._recent)), None)
-
-    def _repeat(self, prior: IndexRow, sha: str) -> Receipt:
-        if prior.body_sha != sha:
-            # Nothing of the program it went to: it may be another provider's.
-            raise EventIdConflict(
-                f"event_id {prior.event_id} was already recorded with a different body. Use a "
-                "new event_id for a new event, or EntryRetracted to correct the old one."
-            )
-        try:
-            body = json.loads(prior.result)
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-        except ValueError:  # a garbled stored receipt: answer it again from the trail
-            body = self._receipt_again(prior.program_id, prior.version)
-        return Receipt(200, body)
-
-    def _repeat_from_trail(
-        self, program_id: UUID, program: Program | None, version: int, sha: str
-    ) -> Receipt:
-        assert program is not None
-        fact = program.trail[version - 1]
-        stored = NewEvent(fact.event_id, fact.type, fact.occurred_on, fact.data)
-        if stored.body_sha(program_id) != sha:
-            raise EventIdConflict(
-                f"event_id {fact.event_id} was already recorded with a different body. Use a "
-                "new event_id for a new event, or EntryRetracted to correct the old one."
-            )
-        return Receipt(200, self._receipt_again(program_id, version))
-
-    def _receipt_again(self, program_id: UUID, version: int) -> dict[str, Any]:
-        """The receipt of the event at `version`, derived again from the trail (the same
-        judging as when it was recorded: before and after it, at R11's date)."""
-        program = self.program(program_id)
-        fact = program.trail[version - 1]
-        earlier = program.at_version(version - 1) if version > 1 else None
-        judged_on = receipt_date(earlier, fact.occurred_on)
-        after = self._view(program.at_version(version), fact.recorded_at).assess(judged_on)
-        old: set[tuple[str, str, date]] = set()
-        if earlier is not None:
-            before = self._view(earlier, fact.recorded_at).assess(judged_on)
-            old = {f.key() for f in before.findings}
-        return {
-            "program_id": str(program_id),
-            "event_id": fact.event_id,
-            "version": version,
-            "recorded_at": format_instant(fact.recorded_at),
-            "findings": [f.as_dict() for f in after.findings if f.key() not in old],
-        }
-
-    def program(self, program_id: UUID) -> Program:
-        """The program at its latest stored version, shared: read it, never change it.
-
-        The library fast-forwards a cached aggregate in place with the events
-        other processes stored, while other threads of this one may be copying
-        or reading it ("dictionary changed size during iteration"). Here new
-        events are applied to a fork instead, which then replaces the cached
-        program: a program handed out is never changed after. Raises
-        `AggregateNotFoundError` for an unknown program.
-        """
-        try:
-            program: Program = self.repository.get(
-                program_id, projector_func=_fork_and_project, deepcopy_from_cache=False
-            )
-        except (AggregateNotFoundError, TrackerError, PersistenceError):
-            raise  # unknown program, a refusal, the store unreachable: not damage
-        except Exception as exc:  # the stored trail no longer replays
-            raise self.damaged(program_id, exc) from None
-        cache = self.repository.cache
-        if cache is not None:
-            try:
-                cached = cache.get(program_id)
-            except KeyError:
-                cached = None
-            if cached is not program and (cached is None or cached.version < program.version):
-                cache.put(program_id, program)
-        return program
-
-    def damaged(self, program_id: UUID, exc: BaseException) -> TrailDamaged:
-        """The refusal for a program whose stored trail no longer replays: where the
-        hash chain breaks, so that nobody is answered from a trail that was altered."""
-        report = verify_program(self.recorder, self.mapper, program_id, self.index)
-        # Encrypted events that no longer decrypt: altered, or read with another key.
-        hint = (
-            " (or WHT_CIPHER_KEY is not the key its events were stored with)"
-            if self.mapper.cipher is not None and isinstance(exc, MapperDeserialisationError)
-            else ""
-        )
-        return TrailDamaged(
-            f"The stored trail of program {program_id} cannot be replayed ({type(exc).__name__})"
-            f"; its hash chain is broken at version {report.first_bad_version}{hint}. "
-            f"GET /v1/programs/{program_id}/integrity lists the damage.",
-            first_bad_version=report.first_bad_version,
-        )
-
-    def _load(self, program_id: UUID) -> Program | None:
-        try:
-            cached = self.program(program_id)
-        except AggregateNotFoundError:
-            return None
-        # Commands work on a fork: the cached program is shared with readers and
-        # must not show an event until it is saved.
-        return cached.fork()
 
     def _apply(
         self,
@@ -458,108 +286,6 @@ class Tracker(Application[UUID]):
             "hash": fact.hash,
             "prev_hash": fact.prev_hash,
         }
-
-    def _view(
-        self,
-        program: Program,
-        known_at: datetime,
-        referrals: Referrals | None = None,
-        pending: dict[UUID, Program | None] | None = None,
-    ) -> View:
-        """`program` judged as known at `known_at`. `referrals` caches, per physician
-        referral id, every program on it with its first record time (as of any time);
-        `pending` holds a batch's programs not saved yet."""
-        referral = program.referral
-        if referral is None:
-            pack = self.catalog.packs[self.catalog.default_id]
-            return View(program, known_at, pack, True, [])
-        data: ProgramReferred = referral.data  # type: ignore[assignment]
-        pack, in_force = self.catalog.for_referral(referral.occurred_on, data.policy)
-        earlier = self.earlier_programs(program, known_at, referrals, pending)
-        return View(program, known_at, pack, in_force, earlier)
-
-    def earlier_programs(
-        self,
-        program: Program,
-        known_at: datetime,
-        referrals: Referrals | None = None,
-        pending: dict[UUID, Program | None] | None = None,
-    ) -> list[str]:
-        """The other programs standing on `program`'s physician referral id as known
-        at `known_at` whose referral came first (COV-1, DOMAIN.md R5): first in
-        business time, then record time, then program id. Retracted and re-posted
-        referrals count as they stood at `known_at`."""
-        mine = standing_referral(referral_spans(program.id, program.trail), known_at)
-        if mine is None:
-            return []
-        others: list[ReferralSpan] = []
-        for pid in self.programs_on_referral(mine.key, known_at, referrals, pending):
-            if pid != program.id:
-                others.extend(self.referral_spans_of(pid, pending))
-        return programs_before(mine, others, known_at)
-
-    def programs_on_referral(
-        self,
-        key: str,
-        known_at: datetime,
-        referrals: Referrals | None = None,
-        pending: dict[UUID, Program | None] | None = None,
-    ) -> list[UUID]:
-        """Every program that named physician referral id `key` in a referral recorded
-        by `known_at` (standing or not: `earlier_programs` decides)."""
-        if referrals is None:
-            rows = self.index.programs_with_referral(key, known_at)
-        else:
-            if key not in referrals:
-                referrals[key] = self.index.programs_with_referral(key, ALWAYS)
-            # MIN(recorded_at) over rows up to known_at is the overall first when
-            # that is up to known_at, and there is none otherwise.
-            rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
-        found = [pid for pid, _ in rows]
-        for pid, program in (pending or {}).items():
-            on_key = program is not None and any(
-                span.key == key for span in referral_spans(pid, program.trail)
-            )
-            if on_key and pid not in found:
-                found.append(pid)
-        return found
-
-    def referral_spans_of(
-        self, program_id: UUID, pending: dict[UUID, Program | None] | None = None
-    ) -> list[ReferralSpan]:
-        """The referrals of a stored (or pending) program that name a referral id."""
-        # The whole stored trail: spans carry their record and retraction times,
-        # so `standing(known_at)` cuts them at any instant.
-        program = (pending or {}).get(program_id)
-        if program is None:
-            program = self.program(program_id)
-        return referral_spans(program_id, program.trail)
-
-    def judged(
-        self, program: Program, known_at: datetime, referrals: Referrals | None = None
-    ) -> View:
-        """How `program` (at its loaded version) is judged as known at `known_at`:
-        its pack, whether the pack was in force, and the earlier programs on the
-        same physician referral (COV-1). The read model judges each version so.
-        `referrals` may cache the programs on each referral id across calls, when
-        no program can be stored meanwhile with a record time up to `known_at`."""
-        return self._view(program, known_at, referrals)
-
-    def view(self, program_id: UUID, known_at: datetime | None = None) -> View:
-        """The program as the tracker knew it at `known_at` (default: now)."""
-        instant = known_at or self.clock()
-        version = self.index.version_known_at(program_id, instant)
-        if version is None:
-            raise ProgramNotFound(
-                f"Program {program_id} is not known"
-                + (f" at {format_instant(instant)}." if known_at else ".")
-            )
-        program = self.program(program_id)
-        if version < program.version:
-            program = program.at_version(version)
-        elif version > program.version:  # another writer, between the two reads
-            program = self.repository.get(program_id, version=version)
-        return self._view(program, instant)
 
     def worker_of(self, program_id: UUID, known_at: datetime) -> dict[str, str] | None:
         """The worker's name and claim number on the program's referral as known at
