@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, get_args
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain.events import EvaluationDomain
 from domain.intake import parse_event
 from service.application import Tracker
 
@@ -80,17 +81,7 @@ class Script:
             on,
             {
                 "evaluator": PROVIDER,
-                "domains": [
-                    "musculoskeletal",
-                    "cardiovascular",
-                    "vocational",
-                    "attitudinal_motivational",
-                    "behavioral",
-                    "cognitive",
-                    "functional_work_capacity",
-                    "safety",
-                    "accommodation",
-                ],
+                "domains": list(get_args(EvaluationDomain)),  # all nine (TS-b)
                 "measures": {"lift_floor_to_waist_lb": 25, "grip_kg": 31},
                 "goals": ["lift 50 lb floor to waist", "tolerate 8 h shift"],
                 "documented_on": str(on + timedelta(2)),
