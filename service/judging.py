@@ -79,6 +79,11 @@ def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program
     return current  # type: ignore[no-any-return]
 
 
+def _refers_anew(program: Program) -> bool:
+    # Whether an unsaved event of the program is a referral (not in the index yet).
+    return any(getattr(e, "type", None) == "ProgramReferred" for e in program.pending_events)
+
+
 class Judging(Application[UUID]):
     """The tracker's reads of one program: shared, judged, as known at an instant."""
 
@@ -201,10 +206,11 @@ class Judging(Application[UUID]):
             rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
         found = [pid for pid, _ in rows]
         for pid, program in (pending or {}).items():
-            on_key = program is not None and any(
-                span.key == key for span in referral_spans(pid, program.trail)
-            )
-            if on_key and pid not in found:
+            # Only a referral of this very batch is not in the index yet: the other
+            # programs of the batch need no look at their trails (a hot path).
+            if program is None or pid in found or not _refers_anew(program):
+                continue
+            if any(span.key == key for span in referral_spans(pid, program.trail)):
                 found.append(pid)
         return found
 

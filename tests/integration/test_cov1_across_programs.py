@@ -30,6 +30,7 @@ from tests.helpers import (
     repeat_approved,
     retraction,
     send,
+    send_batch,
 )
 
 CODE = "repeat_program_without_review"
@@ -193,3 +194,21 @@ def test_exactly_the_repeats_by_business_time_are_flagged_whatever_the_record_or
     runner.projection.forget()
     runner.catch_up()
     assert listed(view, now) & ours == expected
+
+
+def test_two_programs_on_one_referral_in_one_batch_see_each_other(tracker: Tracker) -> None:
+    # Neither referral is in the index while the batch is judged: the batch's own.
+    first, second = uuid4(), uuid4()
+    receipts = send_batch(
+        tracker,
+        [
+            (first, referred(REFERRED_ON, referral_id="PR-BATCH")),
+            (first, admitted(plus(REFERRED_ON, 7))),
+            (second, referred(plus(REFERRED_ON, 1), referral_id="PR-BATCH")),
+            (second, admitted(plus(REFERRED_ON, 8))),
+        ],
+    )
+    codes = [{f["code"] for f in r.body["findings"]} for r in receipts]
+    assert CODE not in codes[1]
+    assert CODE in codes[3]
+    assert flagged(tracker, second) and not flagged(tracker, first)
