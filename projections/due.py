@@ -29,9 +29,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.events import InitialEvaluationDocumented
 from domain.facts import Fact
 from domain.policy import PolicyPack
-from projections.breakpoints import breakpoints
 from projections.calendar import week_last_day, week_number
 from projections.model import json_number
 from projections.record import FiledFacts, ProgramRecord
@@ -194,12 +194,15 @@ class DueSegment:
 def due_segments(facts: Sequence[Fact], pack: PolicyPack) -> tuple[DueSegment, ...]:
     """Each obligation with the business dates it is listed on, for the read model.
 
-    The list changes only where the assessment may (`projections.breakpoints`:
-    every fact's date and an evaluation's `documented_on` among them), so it
-    is computed there once; status is left to the reader (`due_on` vs as_of).
+    The list changes only where the facts on record do: on a fact's date, or
+    on an evaluation's `documented_on` (each obligation and its `due_on` are
+    worked out from the facts up to the date; nothing in them counts days up
+    to it), so it is computed there once; status is left to the reader
+    (`due_on` vs as_of). Week ends and deadlines are not among these dates:
+    passing a deadline changes an obligation's status, not the list.
     """
     filed = FiledFacts(facts)
-    dates = [BEGINNING, *(d for d in breakpoints(facts, pack) if d > BEGINNING)]
+    dates = [BEGINNING, *(d for d in change_dates(facts) if d > BEGINNING)]
     open_since: dict[Obligation, date] = {}
     segments: list[DueSegment] = []
 
@@ -224,6 +227,16 @@ def due_segments(facts: Sequence[Fact], pack: PolicyPack) -> tuple[DueSegment, .
     for obligation, since in open_since.items():
         close(obligation, since, None)
     return tuple(sorted(segments, key=lambda s: (s.valid_from, s.due_on, s.kind)))
+
+
+def change_dates(facts: Sequence[Fact]) -> tuple[date, ...]:
+    """The dates on which the due list may differ from the day before (see
+    `due_segments`): every fact's date and every evaluation's `documented_on`."""
+    found = {fact.occurred_on for fact in facts}
+    for fact in facts:
+        if isinstance(fact.data, InitialEvaluationDocumented) and fact.data.documented_on:
+            found.add(fact.data.documented_on)
+    return tuple(sorted(found))
 
 
 def _order(obligation: Obligation) -> tuple[date, str]:
