@@ -79,9 +79,16 @@ def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program
     return current  # type: ignore[no-any-return]
 
 
-def _refers_anew(program: Program) -> bool:
-    # Whether an unsaved event of the program is a referral (not in the index yet).
-    return any(getattr(e, "type", None) == "ProgramReferred" for e in program.pending_events)
+def _refers_anew(program: Program, key: str) -> bool:
+    # Whether an unsaved event of the program (not in the index yet) is a referral
+    # naming physician referral id `key`. Its stored referrals are in the index.
+    for event in program.pending_events:
+        if getattr(event, "type", None) != "ProgramReferred":
+            continue
+        referral = event.data.get("referral")  # type: ignore[attr-defined]
+        if isinstance(referral, dict) and referral.get("physician_referral_id") == key:
+            return True
+    return False
 
 
 class Judging(Application[UUID]):
@@ -206,11 +213,9 @@ class Judging(Application[UUID]):
             rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
         found = [pid for pid, _ in rows]
         for pid, program in (pending or {}).items():
-            # Only a referral of this very batch is not in the index yet: the other
-            # programs of the batch need no look at their trails (a hot path).
-            if program is None or pid in found or not _refers_anew(program):
-                continue
-            if any(span.key == key for span in referral_spans(pid, program.trail)):
+            # Only a referral of this very batch is not in the index yet: only the
+            # batch's unsaved events need a look, never whole trails (a hot path).
+            if program is not None and pid not in found and _refers_anew(program, key):
                 found.append(pid)
         return found
 
