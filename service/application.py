@@ -36,7 +36,7 @@ from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog
 from domain.program import Program, format_instant
 from projections.compliance import Assessment
-from service.judging import ALWAYS, Referrals, View
+from service.judging import ALWAYS, Batch, Referrals, View
 from service.persistence import IndexRow
 from service.receipts import Receipt, Receipts, receipt_date, stored_version
 
@@ -114,7 +114,7 @@ class Tracker(Receipts):
         raise VersionConflict("The programs kept changing while saving; try again.")
 
     def _try_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
-        programs: dict[UUID, Program | None] = {}
+        programs = Batch()
         views: dict[UUID, Assessment | None] = {}
         seen: dict[str, tuple[str, int]] = {}
         receipts: list[Receipt | None] = []
@@ -193,7 +193,7 @@ class Tracker(Receipts):
         sha: str,
         views: dict[UUID, Assessment | None],
         referrals: Referrals,
-        pending: dict[UUID, Program | None],
+        pending: Batch,
     ) -> tuple[Receipt, Program, IndexRow]:
         if program is None and event.type != "ProgramReferred":
             raise ProgramNotFound(
@@ -259,6 +259,7 @@ class Tracker(Receipts):
         key = None
         if isinstance(event.data, ProgramReferred):
             key = event.data.referral.physician_referral_id or None
+            pending.note_referral(program_id, key)
         row = IndexRow(
             event.event_id,
             program_id,

@@ -79,16 +79,18 @@ def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program
     return current  # type: ignore[no-any-return]
 
 
-def _refers_anew(program: Program, key: str) -> bool:
-    # Whether an unsaved event of the program (not in the index yet) is a referral
-    # naming physician referral id `key`. Its stored referrals are in the index.
-    for event in program.pending_events:
-        if getattr(event, "type", None) != "ProgramReferred":
-            continue
-        referral = event.data.get("referral")  # type: ignore[attr-defined]
-        if isinstance(referral, dict) and referral.get("physician_referral_id") == key:
-            return True
-    return False
+class Batch(dict[UUID, Program | None]):
+    """A batch's programs by id, not saved yet (None: not found), and which of them
+    the batch refers anew, by physician referral id: those referrals are not in
+    the index until the batch is saved (`note_referral` as each is applied)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.referred: dict[str, list[UUID]] = {}
+
+    def note_referral(self, program_id: UUID, key: str | None) -> None:
+        if key and program_id not in self.referred.setdefault(key, []):
+            self.referred[key].append(program_id)
 
 
 class Judging(Application[UUID]):
@@ -160,7 +162,7 @@ class Judging(Application[UUID]):
         program: Program,
         known_at: datetime,
         referrals: Referrals | None = None,
-        pending: dict[UUID, Program | None] | None = None,
+        pending: Batch | None = None,
     ) -> View:
         """`program` judged as known at `known_at`. `referrals` caches, per physician
         referral id, every program on it with its first record time (as of any time);
@@ -179,7 +181,7 @@ class Judging(Application[UUID]):
         program: Program,
         known_at: datetime,
         referrals: Referrals | None = None,
-        pending: dict[UUID, Program | None] | None = None,
+        pending: Batch | None = None,
     ) -> list[str]:
         """The other programs standing on `program`'s physician referral id as known
         at `known_at` whose referral came first (COV-1, DOMAIN.md R5): first in
@@ -199,7 +201,7 @@ class Judging(Application[UUID]):
         key: str,
         known_at: datetime,
         referrals: Referrals | None = None,
-        pending: dict[UUID, Program | None] | None = None,
+        pending: Batch | None = None,
     ) -> list[UUID]:
         """Every program that named physician referral id `key` in a referral recorded
         by `known_at` (standing or not: `earlier_programs` decides)."""
@@ -212,20 +214,18 @@ class Judging(Application[UUID]):
             # that is up to known_at, and there is none otherwise.
             rows = [(pid, first) for pid, first in referrals[key] if first <= known_at]
         found = [pid for pid, _ in rows]
-        for pid, program in (pending or {}).items():
-            # Only a referral of this very batch is not in the index yet: only the
-            # batch's unsaved events need a look, never whole trails (a hot path).
-            if program is not None and pid not in found and _refers_anew(program, key):
-                found.append(pid)
+        if isinstance(pending, Batch):
+            # Only a referral of this very batch is not in the index yet.
+            found += [pid for pid in pending.referred.get(key, ()) if pid not in found]
         return found
 
     def referral_spans_of(
-        self, program_id: UUID, pending: dict[UUID, Program | None] | None = None
+        self, program_id: UUID, pending: Batch | None = None
     ) -> list[ReferralSpan]:
         """The referrals of a stored (or pending) program that name a referral id."""
         # The whole stored trail: spans carry their record and retraction times,
         # so `standing(known_at)` cuts them at any instant.
-        program = (pending or {}).get(program_id)
+        program = pending.get(program_id) if pending is not None else None
         if program is None:
             program = self.program(program_id)
         return referral_spans(program_id, program.trail)
