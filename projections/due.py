@@ -46,6 +46,21 @@ from projections.rules.evaluation import (
 from projections.rules.report import report_deadline
 
 BEGINNING = date.min
+# The event types whose facts the due list reads (`obligations`): a session, an
+# absence or a tardiness leaves a program's due list as it was, so the read
+# model does not work it out again for one (tests/unit/test_due_properties.py).
+READS = frozenset(
+    {
+        "ProgramReferred",  # a program whose referrals are all retracted owes nothing
+        "ProgramAdmitted",
+        "InitialEvaluationDocumented",
+        "ProgressReEvaluated",
+        "StaffConferenceHeld",
+        "ProgramDischarged",
+        "DischargeReportFiled",
+        "EntryRetracted",
+    }
+)
 ONE_DAY = timedelta(days=1)
 OPEN, MISSED = "open", "missed"
 
@@ -191,7 +206,9 @@ class DueSegment:
         return Obligation(self.kind, self.clause, self.due_on, self.violation_on)
 
 
-def due_segments(facts: Sequence[Fact], pack: PolicyPack) -> tuple[DueSegment, ...]:
+def due_segments(
+    facts: Sequence[Fact], pack: PolicyPack, filed: FiledFacts | None = None
+) -> tuple[DueSegment, ...]:
     """Each obligation with the business dates it is listed on, for the read model.
 
     The list changes only where the facts on record do: on a fact's date, or
@@ -200,8 +217,10 @@ def due_segments(facts: Sequence[Fact], pack: PolicyPack) -> tuple[DueSegment, .
     to it), so it is computed there once; status is left to the reader
     (`due_on` vs as_of). Week ends and deadlines are not among these dates:
     passing a deadline changes an obligation's status, not the list.
+    `filed`, when given, must be `FiledFacts(facts)`.
     """
-    filed = FiledFacts(facts)
+    if filed is None:
+        filed = FiledFacts(facts)
     dates = [BEGINNING, *(d for d in change_dates(facts) if d > BEGINNING)]
     open_since: dict[Obligation, date] = {}
     segments: list[DueSegment] = []

@@ -180,6 +180,7 @@ def build_timeline(
     earlier_programs_same_referral: Sequence[str] = (),
     previous: Timeline | None = None,
     since: date | None = None,
+    filed: FiledFacts | None = None,
 ) -> Timeline:
     """The program's state on every business date: its state on each breakpoint,
     judged once per epoch of its singletons (`projections.epochs`).
@@ -187,14 +188,16 @@ def build_timeline(
     With `previous` and `since`, the caller vouches that the assessment of
     every date before `since` is as in `previous` (a new fact that occurred
     on `since`, nothing else changed): only dates from `since` on are
-    assessed again. The result is the same as without them.
+    assessed again. The result is the same as without them. `filed`, when
+    given, must be `FiledFacts(facts)` (shared with the caller's due list).
     """
-
-    filed = FiledFacts(facts)
+    if filed is None:
+        filed = FiledFacts(facts)
+    cut = filed
 
     def states(days: Sequence[date]) -> list[State]:
         return states_on(
-            filed,
+            cut,
             pack,
             days,
             pack_in_force=pack_in_force,

@@ -34,7 +34,8 @@ from eventsourcing.projection import Projection
 from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import Program
-from projections.due import due_segments
+from projections import due
+from projections.record import FiledFacts
 from projections.timeline import (
     FindingSegment,
     StateSegment,
@@ -236,6 +237,7 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             and (current.version == program.version - 1)
         ):
             since = changed_from(program.trail[-1], program.trail[:-1])
+        filed = FiledFacts(program.trail)
         timeline = build_timeline(
             program.trail,
             judged.pack,
@@ -243,11 +245,14 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             earlier_programs_same_referral=judged.earlier_programs,
             previous=current.timeline if since is not None and current is not None else None,
             since=since,
+            filed=filed,
         )
         change = diff(program_id, current, program, provider, inputs, timeline)
         # Due dates depend on the facts and the pack only: re-derived for the program's
-        # own events, never when another program re-judges it (COV-1).
-        change = replace(change, due=due_segments(program.trail, judged.pack))
+        # own events, never when another program re-judges it (COV-1), and only for
+        # the facts the due list reads (a session leaves it as it was).
+        if current is None or current.inputs != inputs or domain_event.type in due.READS:
+            change = replace(change, due=due.due_segments(program.trail, judged.pack, filed))
         _remember(
             self._current,
             program_id,

@@ -9,7 +9,9 @@ API.md revision 2 lists each obligation with the last day it can be met
     by itself: the client is then eligible for discharge, `coverage_exhausted`);
 (b) every deadline finding dated F was announced: as of F - 1 the list held
     its obligation, `open`, due F - 1 (a TS-e violation: `violation_on` F - 1);
-(c) the read model's segments of the list say, date by date, what the list says.
+(c) the read model's segments of the list say, date by date, what the list says;
+(d) a fact of a type outside `projections.due.READS` leaves the segments as they
+    were (the read model skips working them out again for one).
 
 The table of which kind becomes which finding is DOMAIN.md's, written here.
 """
@@ -19,13 +21,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.events import EVENT_MODELS
 from domain.facts import Fact
 from projections.breakpoints import breakpoints
 from projections.compliance import Assessment, assess
-from projections.due import due, due_segments
+from projections.due import READS, due, due_segments
 from tests.histories import as_facts, histories
 
 from .builders import PACK
@@ -135,3 +139,19 @@ def test_the_segments_of_the_list_say_what_the_list_says_on_every_date(
             if s.valid_from <= as_of and (s.valid_to is None or as_of < s.valid_to)
         }
         assert on_date == set(due(facts, PACK, as_of).obligations), as_of
+
+
+@pytest.mark.parametrize("kind", sorted(set(EVENT_MODELS) - READS))
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(data=st.data(), program=programs())
+def test_a_fact_the_list_does_not_read_leaves_its_segments_as_they_were(
+    kind: str, data: st.DataObject, program: tuple[list[dict[str, Any]], date]
+) -> None:
+    bodies, _ = program
+    extra = data.draw(extra_facts(bodies).filter(lambda b: b["type"] == kind), "extra")
+    before = due_segments(as_facts(bodies), PACK)
+    assert due_segments(as_facts([*bodies, extra]), PACK) == before
