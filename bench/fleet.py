@@ -205,7 +205,7 @@ def fleet(stores: Stores, plan: Plan, logs: Path) -> dict[str, Any]:
             raise RuntimeError(f"sampling the read model's lag failed: {errors[0]!r}")
         finished = time.perf_counter()
         end = lag.sample()  # as the clients finished
-        cpu_run = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu_finished = {name: cpu_seconds(pid) for name, pid in pids.items()}
         ingest["client_cpu_s"] = own_cpu() - mine
         caught_up_s = catch_up(lag, int(end["latest"]), finished, projector, project_log)
         rows = lag.series
@@ -228,7 +228,8 @@ def fleet(stores: Stores, plan: Plan, logs: Path) -> dict[str, Any]:
         processes = {
             name: {
                 "peak_rss_mib": peak_rss_mib(pid),
-                "cpu_s_run": cpu_run[name],
+                "cpu_s_run": cpu_finished[name] - cpu_before[name],
+                "cpu_s_catch_up": cpu_seconds(pid) - cpu_finished[name],
                 "cpu_s_total": cpu_seconds(pid),
             }
             for name, pid in pids.items()
@@ -267,6 +268,7 @@ DEFINITIONS = {
     "lag.catch_up_s": "seconds from the clients' finishing until the position reached "
     "latest_end (polled every 0.1 s); null if not within catch_up_limit_s",
     "processes.cpu_s_run": "CPU seconds (user + system) while the clients ran",
+    "processes.cpu_s_catch_up": "CPU seconds from the clients' finishing to the catch-up's end",
     "processes.cpu_s_total": "CPU seconds from the process's start to the catch-up's end",
     "processes.peak_rss_mib": "peak resident set size (VmHWM) at the catch-up's end",
 }

@@ -129,6 +129,7 @@ def test_fleet_phase_on_postgresql_reports_ingest_lag_and_each_process(tmp_path:
     for process in ("serve_1", "serve_2", "project"):
         assert fleet["processes"][process]["peak_rss_mib"] > 0, process
         assert fleet["processes"][process]["cpu_s_total"] > 0, process
+        assert fleet["processes"][process]["cpu_s_catch_up"] >= 0, process
         assert results["peak_rss_mib"][f"fleet_{process}"] > 0, process
     assert results["fleet_events_per_s"] > 0
     assert results["fleet_lag_events_worst"] >= results["fleet_lag_events_end"] >= 0
