@@ -198,12 +198,12 @@ def fleet(stores: Stores, plan: Plan, logs: Path) -> dict[str, Any]:
         sampler.start()
         try:
             ingest = hammer([s.base for s in servers], lanes, plan.fleet_seconds, 201)
+            finished = time.perf_counter()
         finally:
             stop.set()
             sampler.join()
         if errors:
             raise RuntimeError(f"sampling the read model's lag failed: {errors[0]!r}")
-        finished = time.perf_counter()
         end = lag.sample()  # as the clients finished
         cpu_finished = {name: cpu_seconds(pid) for name, pid in pids.items()}
         ingest["client_cpu_s"] = own_cpu() - mine
@@ -262,6 +262,8 @@ DEFINITIONS = {
     "follower's)",
     "lag.seconds": "now minus when the sampler first saw the latest id reach the oldest "
     "event not yet projected (position + 1); short by up to one sample interval",
+    "lag.series": "every sample: [seconds since the sampler started (just before the "
+    "clients), latest, position, lag in events, lag in seconds]",
     "lag.*_end": "the sample taken as the clients finished",
     "lag.*_worst": "the largest of the samples taken every sample_every_s while the "
     "clients ran, and the end sample",
