@@ -142,10 +142,8 @@ class Lag:
             seconds = 0.0
             if behind:
                 first = bisect.bisect_left(self.seen_latest, position + 1)
-                seconds = now - self.seen_at[first]
-            self.series.append(
-                [round(now - self.began, 3), latest, position, behind, round(seconds, 3)]
-            )
+                seconds = round(now - self.seen_at[first], 3)  # as in the series
+            self.series.append([round(now - self.began, 3), latest, position, behind, seconds])
             return {"latest": latest, "position": position, "events": behind, "seconds": seconds}
 
     def follow(self, stop: threading.Event, errors: list[BaseException]) -> None:
