@@ -10,6 +10,7 @@ same events saved in batches of 500, one `Application.save` a batch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -50,24 +51,38 @@ def projection_lag(url: str) -> dict[str, int]:
 # ---- 1. single-event ingestion ----
 
 
-def post_single(base: str, clients: Sequence[Sequence[Event]], seconds: float) -> dict[str, Any]:
+def post_single(
+    base: str | Sequence[str], clients: Sequence[Sequence[Event]], seconds: float
+) -> dict[str, Any]:
     """Each client posts its events one by one, in order; all start together."""
     lanes = [[(f"/v1/programs/{e[0]}/events", encoded(body(e))) for e in c] for c in clients]
     return hammer(base, lanes, seconds, 201)
 
 
 def hammer(
-    base: str, lanes: Sequence[Sequence[tuple[str, bytes | None]]], seconds: float, status: int
+    base: str | Sequence[str],
+    lanes: Sequence[Sequence[tuple[str, bytes | None]]],
+    seconds: float,
+    status: int,
 ) -> dict[str, Any]:
     """One client thread per lane sends its requests in order (POST with a body, GET
-    without); all start together and stop after `seconds`. Rate and latencies."""
+    without); all start together and stop after `seconds`. Rate and latencies. Given
+    several bases (servers), lane i sends to base i modulo their number."""
+    bases = [base] if isinstance(base, str) else list(base)
     latencies: list[list[float]] = [[] for _ in lanes]
     failures: list[str] = []
     barrier = threading.Barrier(len(lanes) + 1)
     stop = [float("inf")]
 
     def run(index: int) -> None:
-        with httpx.Client(base_url=base, timeout=120) as http:
+        try:
+            send(index)
+        except Exception as error:  # a refused connection, a timeout: the run fails
+            failures.append(f"client {index}: {error!r}")
+            barrier.abort()  # nobody waits for a client that is gone
+
+    def send(index: int) -> None:
+        with httpx.Client(base_url=bases[index % len(bases)], timeout=120) as http:
             http.get("/healthz")  # the connection is open before the clock starts
             barrier.wait()
             for path, content in lanes[index]:
@@ -86,7 +101,8 @@ def hammer(
     for thread in threads:
         thread.start()
     stop[0] = time.perf_counter() + seconds
-    barrier.wait()
+    with contextlib.suppress(threading.BrokenBarrierError):
+        barrier.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()

@@ -137,9 +137,20 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             ("serve_regulator", _get(results, "regulator", "server_peak_rss_mib")),
             ("rebuild", _get(results, "rebuild", "product", "peak_rss_mib")),
             ("http_floor", _get(results, "ingest_single", "http_floor", "server_peak_rss_mib")),
+            *(
+                (f"fleet_{name}", _get(results, "fleet", "processes", name, "peak_rss_mib"))
+                for name in ("serve_1", "serve_2", "project")
+            ),
         )
         if value is not None
     }
+    fleet = results.get("fleet")
+    if fleet and not fleet["skipped"]:
+        out["fleet_events_per_s"] = fleet["ingest"]["events_per_s"]
+        out["fleet_lag_events_worst"] = fleet["lag"]["events_worst"]
+        out["fleet_lag_events_end"] = fleet["lag"]["events_end"]
+        out["fleet_lag_s_worst"] = fleet["lag"]["seconds_worst"]
+        out["fleet_catch_up_s"] = fleet["lag"]["catch_up_s"]
     if "known_at" in results:
         out["known_at_ratio"] = results["known_at"]["ratio"]
     if "regulator" in results:
@@ -193,6 +204,43 @@ def _verdict(name: str, value: float) -> str:
 def _met(results: dict[str, Any], name: str) -> str:
     t = results["targets"].get(name)
     return "" if t is None else _verdict(name, t["value"])
+
+
+def _fleet_rows(table: Table, fleet: dict[str, Any]) -> None:
+    if fleet["skipped"]:
+        table.add_row("fleet", f"skipped: {fleet['note']}", "", "", "")
+        return
+    i, lag, procs = fleet["ingest"], fleet["lag"], fleet["processes"]
+    setup = (
+        f"{fleet['servers']} x {fleet['serve_command']}, {fleet['clients']} clients;\n"
+        f"{fleet['project_command']} ({fleet['partitions']} partition"
+        f"{'s' if fleet['partitions'] != 1 else ''})"
+    )
+    if fleet.get("note"):
+        setup += "\n[yellow]no --partitions: one partition[/]"
+    table.add_row(
+        "fleet ingest",
+        f"{_rate(i)}\np50 {i['p50_ms']:.1f} ms, p99 {i['p99_ms']:.1f} ms",
+        setup,
+        f"{i['events_per_s']:,.0f} ev/s",
+        "",
+    )
+    caught = (
+        f"caught up {lag['catch_up_s']:.1f} s after the clients"
+        if lag["caught_up"]
+        else f"not caught up within {lag['catch_up_limit_s']:g} s"
+    )
+    table.add_row(
+        "fleet read model lag",
+        f"end {lag['events_end']:,} events, {lag['seconds_end']:.1f} s\n"
+        f"worst {lag['events_worst']:,} events, {lag['seconds_worst']:.1f} s\n{caught}",
+        "\n".join(
+            f"{name}: peak RSS {p['peak_rss_mib'] or 0:,.0f} MiB, CPU {p['cpu_s_run']:.1f} s"
+            for name, p in procs.items()
+        ),
+        f"worst {lag['events_worst']:,} ev",
+        "",
+    )
 
 
 def print_table(results: dict[str, Any]) -> None:
@@ -269,6 +317,8 @@ def print_table(results: dict[str, Any]) -> None:
             f"{results['readmodel_lag_events']:,}",
             _met(results, "readmodel_lag_events"),
         )
+    if "fleet" in results:
+        _fleet_rows(table, results["fleet"])
     if "replay" in results:
         r = results["replay"]
         small, large = r["sizes"]["100"], r["sizes"]["1000"]

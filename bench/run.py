@@ -24,6 +24,12 @@ shared machine drift. Each phase uses its own fresh store:
    the same notification log with the library alone.
 6. replay: the audit replay (the service call the route makes) of a program of
    1,000 events over one of 100, in CPU time: `replay_growth`.
+7. fleet (PostgreSQL only; skipped, with a note, on SQLite): two `wht serve
+   --no-projection` and one `wht project --partitions 2` (plain `wht project` where
+   --partitions is not there yet) on one database; 8 clients post single events to
+   the two servers for 60 s: events/s, latencies, the read model's lag (events and
+   seconds, at the end and at its worst), the seconds it takes to catch up, and
+   each process's peak RSS and CPU seconds.
 
 Besides: `ingest_single_http_ratio` (the product's single-event ingestion over
 an HTTP floor: the same clients and server stack, a route that only saves each
@@ -49,6 +55,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from bench.fleet import fleet
 from bench.ingest import ingest_batch, ingest_single
 from bench.reads import known_at, regulator
 from bench.replay import replay
@@ -62,6 +69,7 @@ PHASES = (
     "known_at",
     "regulator",
     "replay",
+    "fleet",
 )  # regulator: + rebuild
 
 
@@ -75,6 +83,8 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
     if args.events_per_program:
         n = args.events_per_program
         plan = Plan(**{**asdict(plan), "regulator_lengths": (max(3, n - n // 10), n + n // 10)})
+    if args.fleet_seconds:
+        plan = Plan(**{**asdict(plan), "fleet_seconds": args.fleet_seconds})
     chosen = args.phases.split(",") if args.phases else list(PHASES)
     stores = Stores(args.database_url, keep=args.keep)
     logs = Path(tempfile.mkdtemp(prefix="wht-bench-logs-"))
@@ -100,6 +110,14 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
         if "replay" in chosen:
             say("replay: the audit replay of programs of 100 and 1,000 events ...")
             results["replay"] = replay(stores)
+        if "fleet" in chosen:
+            say(
+                f"fleet: 2 x wht serve --no-projection + wht project on one {stores.kind} "
+                f"store, 8 clients for {plan.fleet_seconds:g} s ..."
+            )
+            results["fleet"] = fleet(stores, plan, logs)
+            if results["fleet"]["skipped"]:
+                say(f"  skipped: {results['fleet']['note']}")
     except BaseException:
         print(f"the servers' logs are in {logs}", file=sys.stderr)
         raise
@@ -148,6 +166,12 @@ def parser() -> argparse.ArgumentParser:
         "--phases",
         default=None,
         help=f"comma-separated subset of {','.join(PHASES)} (regulator includes rebuild)",
+    )
+    p.add_argument(
+        "--fleet-seconds",
+        type=float,
+        default=None,
+        help="how long the fleet phase's clients post (default 60; quick 15)",
     )
     p.add_argument(
         "--no-projection",

@@ -170,6 +170,24 @@ class Server:
 
 
 @contextmanager
+def spawned(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A child process writing to `log`; stopped on leaving, however it is left
+    (SIGTERM, then SIGKILL after 15 s)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=out)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
 def served(
     url: str, log: Path, *, projection: bool = True, command: list[str] | None = None
 ) -> Iterator[Server]:
@@ -179,10 +197,8 @@ def served(
     args = [*(command or [*wht_command(), "serve"]), "--host", "127.0.0.1", "--port", str(port)]
     if not projection:
         args.append("--no-projection")
-    with log.open("ab") as out:
-        process = subprocess.Popen(args, env=store_process_env(url), stdout=out, stderr=out)
     base = f"http://127.0.0.1:{port}"
-    try:
+    with spawned(args, store_process_env(url), log) as process:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
@@ -196,13 +212,6 @@ def served(
                 raise RuntimeError(f"`wht serve` did not answer within 60 s; see {log}")
             time.sleep(0.1)
         yield Server(base, process.pid, url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def best(runs: int, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -238,6 +238,8 @@ class Plan:
     regulator_lengths: tuple[int, int] = (3, 4)
     regulator_queries: int = 300
     floor_runs: int = 3
+    fleet_seconds: float = 60.0
+    fleet_events: int = 40_000  # more than the clients can send in fleet_seconds
 
 
 QUICK = Plan(
@@ -249,4 +251,6 @@ QUICK = Plan(
     known_at_repeat=11,
     regulator_programs=1000,
     regulator_queries=100,
+    fleet_seconds=15.0,
+    fleet_events=12_000,
 )
