@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -81,9 +82,16 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
         )
 
     def record_many(self, changes: Sequence[ProgramChange], tracking: Tracking) -> None:
+        # A program's row is written once a transaction, from its last change (its
+        # timeline is the whole of it), known from its first change's time.
+        last = {change.program_id: change for change in changes}
+        first: dict[UUID, datetime] = {}
         with self.datastore.transaction(commit=True) as curs:
             for change in changes:
+                first.setdefault(change.program_id, change.recorded_at)
                 self._write(curs, change)
+                if last[change.program_id] is change:
+                    self._write_program(curs, change, first[change.program_id])
             self._insert_tracking(curs, tracking)
 
     def _write(self, curs: Cursor[DictRow], change: ProgramChange) -> None:
@@ -137,6 +145,11 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
                     for f in change.added_findings
                 ],
             )
+        self._write_due(curs, change)
+
+    def _write_program(
+        self, curs: Cursor[DictRow], change: ProgramChange, known_from: datetime
+    ) -> None:
         curs.execute(
             "INSERT INTO wht_rm_program (program_id, provider_id, known_from, version, "
             "recorded_at, inputs, timeline) VALUES (%s, %s, %s, %s, %s, %s, %s) "
@@ -144,16 +157,15 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
             "version = excluded.version, recorded_at = excluded.recorded_at, "
             "inputs = excluded.inputs, timeline = excluded.timeline",
             (
-                pid,
+                change.program_id,
                 change.provider_id,
-                at,
+                known_from,
                 change.version,
-                at,
+                change.recorded_at,
                 change.inputs,
                 json.dumps(change.timeline.as_json(), separators=(",", ":")),
             ),
         )
-        self._write_due(curs, change)
 
     def _write_due(self, curs: Cursor[DictRow], change: ProgramChange) -> None:
         # The program's due rows, diffed here against what the table holds now.

@@ -71,24 +71,34 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
         return CurrentProgram(version, provider, inputs, Timeline.from_json(_json(timeline)))
 
     def record_many(self, changes: Sequence[ProgramChange], tracking: Tracking) -> None:
+        # A program's row is written once a transaction, from its last change (its
+        # timeline is the whole of it), known from its first change's time.
+        last = {change.program_id: change for change in changes}
+        first: dict[UUID, datetime] = {}
         with self.datastore.transaction(commit=True) as c:
             for change in changes:
+                first.setdefault(change.program_id, change.recorded_at)
                 self._write(c, change)
+                if last[change.program_id] is change:
+                    self._write_program(c, change, first[change.program_id])
             self._insert_tracking(c, tracking)
 
     def _write(self, c: SQLiteCursor, change: ProgramChange) -> None:
         pid, at = str(change.program_id), instant(change.recorded_at)
-        c.executemany(
+        _many(
+            c,
             "UPDATE wht_rm_state SET superseded_at = ? WHERE program_id = ? AND valid_from = ? "
             f"AND superseded_at = '{INFINITY}'",
             [(at, pid, s.valid_from.isoformat()) for s in change.retired_states],
         )
-        c.executemany(
+        _many(
+            c,
             "UPDATE wht_rm_finding SET superseded_at = ? WHERE program_id = ? AND code = ? "
             f"AND valid_from = ? AND superseded_at = '{INFINITY}'",
             [(at, pid, f.code, f.valid_from.isoformat()) for f in change.retired_findings],
         )
-        c.executemany(
+        _many(
+            c,
             "INSERT INTO wht_rm_state (program_id, provider_id, status, eligible, valid_from, "
             "valid_to, recorded_from, superseded_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -106,7 +116,8 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
                 for s in change.added_states
             ],
         )
-        c.executemany(
+        _many(
+            c,
             "INSERT INTO wht_rm_finding (program_id, provider_id, code, valid_from, valid_to, "
             "recorded_from, superseded_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -123,6 +134,10 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
                 for f in change.added_findings
             ],
         )
+        self._write_due(c, change)
+
+    def _write_program(self, c: SQLiteCursor, change: ProgramChange, known_from: datetime) -> None:
+        at = instant(change.recorded_at)
         c.execute(
             "INSERT INTO wht_rm_program (program_id, provider_id, known_from, version, "
             "recorded_at, inputs, timeline) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -130,16 +145,15 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
             "version = excluded.version, recorded_at = excluded.recorded_at, "
             "inputs = excluded.inputs, timeline = excluded.timeline",
             (
-                pid,
+                str(change.program_id),
                 change.provider_id,
-                at,
+                instant(known_from),
                 change.version,
                 at,
                 change.inputs,
                 _dump(change.timeline),
             ),
         )
-        self._write_due(c, change)
 
     def _write_due(self, c: SQLiteCursor, change: ProgramChange) -> None:
         # The program's due rows, diffed here against what the table holds now.
@@ -148,14 +162,16 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
         pid, at = str(change.program_id), instant(change.recorded_at)
         c.execute(select_current_due("?"), (pid,))
         retired, added = due_changes({due_row(row) for row in c.fetchall()}, change)
-        c.executemany(
+        _many(
+            c,
             retire_due("?"),
             [
                 (at, pid, kind, due_on.isoformat(), since.isoformat())
                 for _, kind, _, due_on, _, since, _ in retired
             ],
         )
-        c.executemany(
+        _many(
+            c,
             insert_due("?"),
             [
                 (
@@ -260,6 +276,13 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
             c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
             for statement in program_statements("sqlite"):
                 c.execute(statement)
+
+
+def _many(c: SQLiteCursor, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    # An executemany of no rows still prepares its statement: most changes
+    # retire or add only some kinds of rows.
+    if rows:
+        c.executemany(statement, rows)
 
 
 def _date(value: Any) -> str:
