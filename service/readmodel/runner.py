@@ -9,6 +9,9 @@ tracked at the last of them). On PostgreSQL it iterates the
 library's `ApplicationSubscription` (LISTEN/NOTIFY, no polling); SQLite
 recorders cannot subscribe in eventsourcing 9.5, so there it follows the log
 (`select_notifications` from the tracked position, `mapper.to_domain_event`).
+On PostgreSQL too the events are applied by `catch_up`, batched, each time the
+subscription says more were stored (a commit per event was the projector's
+limit on PostgreSQL).
 
 Only one projector writes at a time, across processes: the runner first takes
 a lock (a PostgreSQL advisory lock, or an flock beside the SQLite file) and
@@ -266,14 +269,24 @@ class ReadModelRunner:
                     return
 
     def _subscribe(self) -> None:
+        # The subscription (LISTEN/NOTIFY) says when events were stored; they are
+        # applied by `catch_up`, everything stored so far in batches of
+        # RECORD_BATCH a transaction, not one transaction an event. Events the
+        # subscription yields after that catch-up has applied them are skipped.
         start = self.view.max_tracking_id(self.name)
+        applied = start or 0
         with ApplicationSubscription(self.tracker, gt=start) as subscription:
             self._subscription = subscription
             try:
                 if self._stopping.is_set():
                     return
-                for event, tracking in subscription:
-                    self.projection.process_event(event, tracking)
+                for _, tracking in subscription:
+                    if tracking.notification_id <= applied:
+                        continue
+                    self.catch_up()
+                    applied = self.position()
+                    if self._stopping.is_set():
+                        return
             finally:
                 self._subscription = None
 
