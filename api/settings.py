@@ -124,6 +124,20 @@ class Settings(BaseSettings):
         description="GET /readyz answers 503 while the regulator's read model is more than "
         "this many events behind the store.",
     )
+    ingest_max_lag: int = Field(
+        default=250,
+        ge=0,
+        description="With the read model projected in this process (`wht serve` without "
+        "--no-projection): an ingest answers once the projection is at most this many events "
+        "behind the store, waiting up to `ingest_lag_wait` seconds for it.",
+    )
+    ingest_lag_wait: float = Field(
+        default=5.0,
+        ge=0,
+        description="The longest an ingest waits for the projection in its process "
+        "(`ingest_max_lag`) before it answers anyway; 0 answers at once, and the read model "
+        "may then fall behind a fast client.",
+    )
     program_cache_size: int = Field(
         default=PROGRAM_CACHE_SIZE,
         ge=1,

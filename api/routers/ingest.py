@@ -14,10 +14,25 @@ from api.deps import TrackerDep
 from api.openapi import WRITE_PROBLEMS, ok, request_body
 from api.responses import BatchReceipt, Receipt
 from api.schemas import BatchIn, BatchItemIn, EventIn
+from api.settings import Settings
 from domain.errors import BatchRejected, InvalidEvent
 from domain.intake import NewEvent, parse_event
+from service.application import Tracker
+from service.readmodel.runner import ReadModelRunner
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
+
+
+def _keep_pace(request: Request, tracker: Tracker) -> None:
+    # With the projection in this process, answer once it is within WHT_INGEST_MAX_LAG
+    # events of the store (or WHT_INGEST_LAG_WAIT has passed): it shares the process
+    # with every request thread, and would otherwise fall behind a fast client.
+    runner: ReadModelRunner | None = request.app.state.projection
+    settings: Settings = request.app.state.settings
+    if runner is None or runner.state != "active" or settings.ingest_lag_wait <= 0:
+        return
+    latest = tracker.recorder.max_notification_id() or 0
+    runner.keep_pace(latest, settings.ingest_max_lag, settings.ingest_lag_wait)
 
 
 def _new_event(item: EventIn, loc: list[str | int]) -> NewEvent:
@@ -48,6 +63,7 @@ def post_event(
             [{"loc": ["path", "program_id"], "msg": "must be a UUID"}],
         ) from None
     receipt = tracker.ingest(pid, _new_event(body, ["body"]))
+    _keep_pace(request, tracker)
     request.app.state.metrics.ingested([(body.type, receipt.status, receipt.body)])
     return JSONResponse(receipt.body, status_code=receipt.status)
 
@@ -89,6 +105,7 @@ def post_batch(body: BatchIn, tracker: TrackerDep, request: Request) -> JSONResp
             "invalid",
         )
     receipts = tracker.ingest_batch(items)
+    _keep_pace(request, tracker)
     request.app.state.metrics.ingested(
         (new.type, r.status, r.body) for (_, new), r in zip(items, receipts, strict=True)
     )

@@ -138,6 +138,9 @@ class ReadModelRunner:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._subscription: ApplicationSubscription[UUID] | None = None
+        # The position this runner last applied, for ingests that keep pace (`keep_pace`).
+        self._applied = threading.Condition()
+        self._applied_at = 0
 
     @property
     def name(self) -> str:
@@ -166,6 +169,8 @@ class ReadModelRunner:
     def _catch_up(self, end: int, progress: Callable[[int], None] | None) -> int:
         done = 0
         position = self.position()
+        with self._applied:
+            self._applied_at = max(self._applied_at, position)
         while position < end and not self._stopping.is_set():
             notifications = self.tracker.recorder.select_notifications(
                 start=position, limit=BATCH, stop=end, inclusive_of_start=False
@@ -176,6 +181,9 @@ class ReadModelRunner:
                 batch = notifications[at : at + RECORD_BATCH]
                 self._apply(batch)
                 position = batch[-1].id
+                with self._applied:
+                    self._applied_at = position
+                    self._applied.notify_all()
                 done += len(batch)
                 if progress is not None:
                     progress(position)
@@ -243,15 +251,18 @@ class ReadModelRunner:
                     # (the tracking record refused ours): resume from the tracked position.
                     self.errors += 1
                     failures += 1
+                    self._set_state("failing")  # ingests keeping pace stop waiting for it
                     self.projection.forget()
                     log.exception("projection failed; resuming from the tracked position")
                     self._stopping.wait(min(0.2 * 2 ** min(failures, 5), 5.0))
         finally:
             self.lock.release()
             self.state = "stopped"
+            with self._applied:
+                self._applied.notify_all()
 
     def _set_state(self, state: str) -> None:
-        if state != self.state:
+        if state != self.state and state != "failing":  # a failure is logged where caught
             log.info(
                 "projection %s at %d (another process projects while this one stands by)"
                 if state == "standby"
@@ -260,6 +271,8 @@ class ReadModelRunner:
                 self.position(),
             )
         self.state = state
+        with self._applied:  # an ingest keeping pace waits only for an active runner
+            self._applied.notify_all()
 
     def _follow(self) -> None:
         while not self._stopping.is_set():
@@ -293,3 +306,20 @@ class ReadModelRunner:
     def wait_for(self, notification_id: int | None, timeout: float) -> None:
         """Block until the read model has applied `notification_id` (TimeoutError if not)."""
         self.view.wait(self.name, notification_id, timeout=timeout)
+
+    def keep_pace(self, latest: int, max_behind: int, timeout: float) -> bool:
+        """Block until this runner has applied events up to `latest - max_behind`, for
+        at most `timeout` seconds; whether it did. Answers at once unless this runner
+        is the active projector (another process projecting is not waited for).
+
+        `wht serve` calls it after each ingest (WHT_INGEST_MAX_LAG), so that the
+        projection thread, which shares the process (and its interpreter lock) with
+        every request thread, keeps up with its own server's ingest.
+        """
+        target = latest - max_behind
+        with self._applied:
+            if self.state != "active" or self._applied_at >= target:
+                return True
+            return self._applied.wait_for(
+                lambda: self._applied_at >= target or self.state != "active", timeout
+            )
