@@ -9,6 +9,7 @@ and decoding the same notification log with the library alone.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -128,17 +129,22 @@ def known_at(stores: Stores, plan: Plan) -> dict[str, Any]:
 REBUILT = re.compile(r"rebuilt the read model from (\d+) events in ([\d.]+) s")
 
 
-def rebuild(url: str) -> dict[str, Any]:
-    """`wht rebuild` as its own process: its own count and time, the wall time, and
-    its peak RSS."""
+def rebuild(url: str, workers: int = 1) -> dict[str, Any]:
+    """`wht rebuild` (with `--workers N` when more than 1) as its own process: its own
+    count and time, the wall time, and its peak RSS (of the parent: each worker is a
+    process of its own, see `rebuild_workers_supported`)."""
     began = time.perf_counter()
-    status, out, err, peak = run_measured([*wht_command(), "rebuild"], store_process_env(url))
+    extra = ["--workers", str(workers)] if workers > 1 else []
+    status, out, err, peak = run_measured(
+        [*wht_command(), "rebuild", *extra], store_process_env(url)
+    )
     wall = time.perf_counter() - began
     found = REBUILT.search(out)
     if status != 0 or found is None:
         raise RuntimeError(f"wht rebuild failed ({status}): {err[-500:]}")
     events, seconds = int(found.group(1)), float(found.group(2))
     return {
+        "workers": workers,
         "events": events,
         "seconds": seconds,
         "wall_s": wall,
@@ -146,6 +152,12 @@ def rebuild(url: str) -> dict[str, Any]:
         "peak_rss_mib": peak,
         "summary": found.group(0),
     }
+
+
+def rebuild_workers_supported() -> bool:
+    """Whether this `wht rebuild` takes `--workers` (older checkouts do not)."""
+    status, out, _, _ = run_measured([*wht_command(), "rebuild", "--help"], os.environ.copy())
+    return status == 0 and "--workers" in out
 
 
 def regulator_queries(as_of: date, known_at: datetime) -> list[dict[str, Any]]:
@@ -179,11 +191,18 @@ def regulator(
     }
     product = rebuild(url)
     lib = best(plan.floor_runs, lambda: floor.read_log(url))
-    rebuilt = {
+    rebuilt: dict[str, Any] = {
         "product": product,
         "floor": lib,
         "ratio": product["events_per_s"] / lib["events_per_s"],
     }
+    if plan.rebuild_workers > 1 and rebuild_workers_supported():
+        parallel = rebuild(url, plan.rebuild_workers)
+        rebuilt["workers"] = {
+            "product": parallel,
+            "ratio": parallel["events_per_s"] / lib["events_per_s"],
+            "speedup": parallel["events_per_s"] / product["events_per_s"],
+        }
     as_of = sorted(e[3] for e in events)[len(events) // 2]
     instant = datetime.combine(as_of + timedelta(days=14), clock_time(12), tzinfo=UTC)
     queries = regulator_queries(as_of, instant)

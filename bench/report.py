@@ -158,6 +158,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         out["regulator_p95_ms"] = results["regulator"]["p95_ms"]
     if "rebuild" in results:
         out["rebuild_ratio"] = results["rebuild"]["ratio"]
+        parallel = results["rebuild"].get("workers")
+        if parallel is not None:
+            out["rebuild_workers_ratio"] = parallel["ratio"]
     targets = {}
     for name, (op, bound) in TARGETS.items():
         if name in out:
@@ -309,6 +312,16 @@ def print_table(results: dict[str, Any]) -> None:
             f"{r['ratio']:.3f}",
             _met(results, "rebuild_ratio"),
         )
+        parallel = r.get("workers")
+        if parallel is not None:
+            w = parallel["product"]
+            table.add_row(
+                f"rebuild --workers {w['workers']}",
+                f"{_rate(w)}\n{parallel['speedup']:.2f} x the plain rebuild",
+                _rate(r["floor"]),
+                f"{parallel['ratio']:.3f}",
+                "",
+            )
     if "readmodel_lag_events" in results:
         table.add_row(
             "read model lag",

@@ -240,6 +240,7 @@ class Plan:
     floor_runs: int = 3
     fleet_seconds: float = 60.0
     fleet_events: int = 40_000  # more than the clients can send in fleet_seconds
+    rebuild_workers: int = 2  # a second `wht rebuild --workers N` after the plain one
 
 
 QUICK = Plan(
