@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from service.readmodel.view import ReadModelRecorder
@@ -139,6 +140,25 @@ def _empty(view: ReadModelRecorder, base: str) -> bool:
         return False
     programs = _rows(view, "SELECT COUNT(*) FROM wht_rm_program")
     return not programs or int(programs[0][0]) == 0
+
+
+def settle(view: ReadModelRecorder, base: str, count: int, latest: int) -> None:
+    """After a rebuild to `latest` (its workers tracked under names of their own): every
+    partition of `count` is at `latest`, and no other name of `base` remains."""
+    if isinstance(view, SQLiteTrackingRecorder):
+        table, mark = "tracking", "?"
+    else:
+        schema = view.datastore.schema  # type: ignore[attr-defined]
+        table, mark = f'"{schema}"."{view.tracking_table_name}"', "%s"  # type: ignore[attr-defined]
+    datastore: Any = view.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=True) as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE application_name = {mark} "  # noqa: S608
+            f"OR application_name LIKE {mark}",
+            (base, f"{base}#%"),
+        )
+    for name in tracking_names(base, count) if latest else []:
+        view.insert_tracking(Tracking(name, latest))
 
 
 def positions(view: ReadModelRecorder, base: str, count: int | None = None) -> list[int]:

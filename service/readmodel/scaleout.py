@@ -56,6 +56,7 @@ class PartitionsRunner:
         self.state = "stopped"
         self.errors = 0
         self.held: list[ReadModelRunner] = []
+        self.refused: LayoutMismatch | None = None  # the layout changed: stopped for good
         self._thread: threading.Thread | None = None
 
     @property
@@ -109,7 +110,8 @@ class PartitionsRunner:
                     looked = time.monotonic()
                     if partitions.partitions_of(self.view) != self.count:
                         recorded = partitions.partitions_of(self.view)
-                        log.error("projection stopped: %s", LayoutMismatch(recorded, self.count))
+                        self.refused = LayoutMismatch(recorded, self.count)
+                        log.error("projection stopped: %s", self.refused)
                         return
                     self._take()
                 if not self.held:
