@@ -13,11 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import cli
 from service.application import Tracker
 from service.readmodel import partitions
 from service.readmodel.partitions import LayoutMismatch, Partition
 from service.readmodel.runner import ReadModelRunner
+from service.readmodel.scaleout import PartitionsRunner, make_runner
 from service.readmodel.view import ReadModelRecorder
 from tests.helpers import (
     LATER,
@@ -134,3 +137,41 @@ def test_a_store_projected_before_partitions_is_one_partition(
         partitions.claim_layout(view, tracker.name, 2)
     assert partitions.recorded_partitions(view) is None
     assert partitions.position(view, tracker.name) == tracker.recorder.max_notification_id()
+
+
+def test_the_serve_thread_takes_every_free_partition_and_keeps_up(
+    tracker: Tracker, view: ReadModelRecorder
+) -> None:
+    partitions.record_partitions(view, 2)
+    runner = make_runner(tracker, view)
+    assert isinstance(runner, PartitionsRunner)
+    runner.start()
+    try:
+        ids = [in_partition(k % 2, 2) for k in range(3)]
+        shared_referral_story(tracker, ids)
+        runner.wait_for(tracker.recorder.max_notification_id(), timeout=60)
+        assert sorted(r.partition.index for r in runner.held) == [0, 1]
+        assert runner.state == "active"
+        assert_agrees(tracker, view, "clinic-north", ids)
+    finally:
+        runner.stop()
+    assert runner.state == "stopped" and runner.held == []
+
+
+def test_project_once_in_partitions_claims_the_layout_and_another_count_is_refused(
+    tracker: Tracker, view: ReadModelRecorder, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [in_partition(k % 2, 2) for k in range(3)]
+    shared_referral_story(tracker, ids)
+    latest = tracker.recorder.max_notification_id()
+    monkeypatch.setenv("WHT_DATABASE_URL", store_url)
+    result = CliRunner().invoke(cli, ["project", "--once", "--partitions", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"the read model is at {latest}" in result.output
+    assert partitions.recorded_partitions(view) == 2
+    assert partitions.positions(view, tracker.name) == [latest, latest]
+    assert_agrees(tracker, view, "clinic-north", ids)
+
+    refused = CliRunner().invoke(cli, ["project", "--once", "--partitions", "3"])
+    assert refused.exit_code == 1
+    assert "run `wht rebuild --partitions 3`" in refused.output
