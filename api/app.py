@@ -33,6 +33,7 @@ from api.telemetry import Telemetry
 from service.application import Tracker
 from service.notify import Notifier, open_alert_store
 from service.readmodel.runner import ReadModelRunner, open_read_model
+from service.readmodel.scaleout import PartitionsRunner, make_runner
 
 # Every router, in the order their routes are matched and documented.
 ROUTERS = [
@@ -53,7 +54,7 @@ ROUTERS = [
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the read model's projection beside the API, from startup to shutdown."""
-    runner: ReadModelRunner | None = app.state.projection
+    runner: ReadModelRunner | PartitionsRunner | None = app.state.projection
     if runner is not None:
         runner.start()
     notifier: Notifier | None = app.state.notifier
@@ -96,7 +97,8 @@ def create_app(
     app.state.tracker = tracker
     app.state.read_model = open_read_model(tracker)
     app.state.read_model_wait = read_model_wait
-    app.state.projection = ReadModelRunner(tracker, app.state.read_model) if projection else None
+    # With the read model in partitions, the thread takes whichever partitions are free.
+    app.state.projection = make_runner(tracker, app.state.read_model) if projection else None
     app.state.alert_store = open_alert_store(tracker)
     app.state.notifier = (
         notifier_for(tracker, app.state.settings, app.state.alert_store) if notify else None

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from api.commands import audit, bench, keys, readmodel
+from api.commands import audit, bench, importing, keys, readmodel
 from api.commands.notify import notify as notify_command
 from api.commands.report import report as report_command
 from api.settings import Settings
@@ -137,7 +137,7 @@ keys_cli.command("session-secret")(keys.session_secret)
 cli.add_typer(keys_cli, name="keys")
 cli.command()(readmodel.project)
 cli.command()(readmodel.rebuild)
-cli.command("import")(readmodel.import_events)
+cli.command("import")(importing.import_events)
 cli.command("notify")(notify_command)
 cli.command("report")(report_command)
 

@@ -13,6 +13,7 @@ from api.problems import problem
 from domain.errors import InvalidQuery, ProgramNotFound
 from domain.events import EARLIEST
 from service.application import Tracker
+from service.readmodel import partitions
 from service.readmodel.view import ReadModelRecorder
 from service.security import Role
 
@@ -108,15 +109,15 @@ Deidentified = Annotated[bool, Depends(is_regulator)]
 
 
 def caught_up(request: Request, tracker: Tracker) -> Response | None:
-    """Wait (briefly) for the read model to apply every event recorded so far, as the
-    regulator's list does; a 503 problem when it cannot."""
+    """Wait (briefly) for the read model (every partition of it) to apply every event
+    recorded so far, as the regulator's list does; a 503 problem when it cannot."""
     view: ReadModelRecorder = request.app.state.read_model
     wait: float = request.app.state.read_model_wait
     latest = tracker.recorder.max_notification_id()
     try:
-        view.wait(tracker.name, latest, timeout=wait)
+        partitions.wait(view, tracker.name, latest, timeout=wait)
     except TimeoutError:
-        position = view.max_tracking_id(tracker.name) or 0
+        position = partitions.position(view, tracker.name)
         return problem(
             503,
             "Read model catching up",

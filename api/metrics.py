@@ -17,6 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from service.application import Tracker
+from service.readmodel import partitions
 from service.readmodel.view import ReadModelRecorder
 
 log = logging.getLogger("wht")
@@ -38,7 +39,8 @@ class ProjectorCollector(Collector):
         up = GaugeMetricFamily("wht_store_up", "1 when the store answered this scrape's query.")
         try:
             latest = self.tracker.recorder.max_notification_id() or 0
-            position = self.read_model.max_tracking_id(self.tracker.name) or 0
+            # The slowest partition's position (`service.readmodel.partitions`).
+            position = partitions.position(self.read_model, self.tracker.name)
         except Exception as error:  # any storage failure: report it, never fail the scrape
             log.warning("metrics: the store did not answer: %s", error)
             up.add_metric([], 0)

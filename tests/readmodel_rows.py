@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.application import Tracker
+from service.readmodel import partitions
+from service.readmodel.partitions import Partition
+from service.readmodel.runner import ReadModelRunner
 from service.readmodel.sql import TABLES
 from service.readmodel.view import ReadModelRecorder
 
@@ -32,3 +36,16 @@ def read_model_rows(view: ReadModelRecorder) -> dict[str, list[tuple[Any, ...]]]
                 for row in cursor.fetchall()
             )
     return found
+
+
+def project_in(tracker: Tracker, view: ReadModelRecorder, count: int) -> None:
+    """Reset the read model and project every stored event in `count` partitions, one
+    after another (each reads the whole log and writes its own programs' rows)."""
+    view.reset(tracker.name)
+    partitions.record_partitions(view, count)
+    for k in range(count):
+        runner = ReadModelRunner(tracker, view, partition=Partition(k, count))
+        try:
+            runner.catch_up()
+        finally:
+            runner.lock.release()

@@ -1,36 +1,32 @@
-"""`wht project`, `wht rebuild`, `wht import`: the read model and bulk loading.
+"""`wht project`, `wht rebuild`: the regulator's read model.
 
-`project` runs the regulator's read model projection as its own process (for
-scale-out, beside `wht serve --no-projection`); `rebuild` drops the read model
-and projects every stored event again; `import` feeds a file of events through
-the batch ingestion, 1,000 at a time, safe to run again after an interruption.
+`project` runs the read model's projection as its own process (for scale-out,
+beside `wht serve --no-projection`), or, with the read model in N partitions, N
+projector processes (`api.commands.workers`); `rebuild` drops the read model and
+projects every stored event again, in this process or in N workers.
+(`wht import` is `api.commands.importing`.)
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
-from uuid import UUID
+from typing import Annotated
 
 import typer
-from eventsourcing.persistence import PersistenceError
-from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.schemas import BatchItemIn
+from api.commands import workers
+from api.settings import Settings
 from api.terminal import fail, settings_of, tracker_session
-from domain.errors import BatchRejected, InvalidEvent, TrackerError
-from domain.intake import NewEvent, parse_event
 from service.application import Tracker
+from service.readmodel import partitions as layout
+from service.readmodel.locks import NoLock, ProjectorLock, partition_lock
+from service.readmodel.partitions import Partition
 from service.readmodel.runner import ReadModelRunner, open_read_model
-
-CHUNK = 1000
+from service.readmodel.view import ReadModelRecorder
 
 
 def _progress() -> Progress:
@@ -44,14 +40,21 @@ def _progress() -> Progress:
 
 
 def _take_lock(runner: ReadModelRunner, wait: float) -> None:
+    _take_locks([runner.lock], wait)
+
+
+def _take_locks(locks: list[ProjectorLock], wait: float) -> None:
     deadline = time.monotonic() + wait
-    while not runner.lock.acquire():
-        if time.monotonic() > deadline:
-            raise fail(
-                "another projector is running on this store (a `wht serve` or "
-                "`wht project`); stop it, or run the servers with --no-projection."
-            )
-        time.sleep(0.5)
+    for lock in locks:
+        while not lock.acquire():
+            if time.monotonic() > deadline:
+                for taken in locks:
+                    taken.release()
+                raise fail(
+                    "another projector is running on this store (a `wht serve` or "
+                    "`wht project`); stop it, or run the servers with --no-projection."
+                )
+            time.sleep(0.5)
 
 
 def _catch_up(runner: ReadModelRunner, label: str) -> int:
@@ -63,6 +66,18 @@ def _catch_up(runner: ReadModelRunner, label: str) -> int:
         )
 
 
+PartitionsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--partitions",
+        min=1,
+        help="Partitions of the read model (programs split by id; default: the count the "
+        "read model records, else 1). With N > 1, N projector processes each take one "
+        "free partition, and take over a partition whose projector died.",
+    ),
+]
+
+
 def project(
     ctx: typer.Context,
     once: Annotated[
@@ -71,11 +86,21 @@ def project(
     wait: Annotated[
         float, typer.Option(help="With --once: seconds to wait for another projector to let go.")
     ] = 30.0,
+    partitions: PartitionsOption = None,
 ) -> None:
-    """Keep the regulator's read model up to date, as its own process."""
+    """Keep the regulator's read model up to date, as its own process (or N of them)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with tracker_session(settings_of(ctx)) as tracker:
-        runner = ReadModelRunner(tracker, open_read_model(tracker))
+    settings = settings_of(ctx)
+    with tracker_session(settings) as tracker:
+        view = open_read_model(tracker)
+        try:
+            count = layout.claim_layout(view, tracker.name, partitions)
+        except layout.LayoutMismatch as mismatch:
+            raise fail(str(mismatch)) from None
+        if count > 1:
+            _project_partitions(tracker, view, settings, count, once=once, wait=wait)
+            return
+        runner = ReadModelRunner(tracker, view)
         if once:
             _take_lock(runner, wait)
             try:
@@ -99,23 +124,89 @@ def project(
         typer.echo(f"wht project: stopped at {runner.position()}", err=True)
 
 
+def _project_partitions(
+    tracker: Tracker,
+    view: ReadModelRecorder,
+    settings: Settings,
+    count: int,
+    *,
+    once: bool,
+    wait: float,
+) -> None:
+    if once:  # each partition in turn, in this process
+        done = 0
+        for k in range(count):
+            runner = ReadModelRunner(tracker, view, partition=Partition(k, count))
+            _take_lock(runner, wait)
+            try:
+                done = max(done, _catch_up(runner, f"projecting partition {k + 1} of {count}"))
+            finally:
+                runner.lock.release()
+        where = layout.position(view, tracker.name)
+        typer.echo(f"projected {done} events; the read model is at {where}")
+        return
+    typer.echo(
+        f"wht project: {count} projector processes following the store from "
+        f"{layout.position(view, tracker.name)} (latest "
+        f"{tracker.recorder.max_notification_id() or 0}); Ctrl-C to stop",
+        err=True,
+    )
+    status = workers.supervise(settings, count)
+    typer.echo(f"wht project: stopped at {layout.position(view, tracker.name)}", err=True)
+    if status:
+        raise fail(
+            "the read model's partition count changed (`wht rebuild --partitions`); "
+            "start `wht project` again",
+            status,
+        )
+
+
 def rebuild(
     ctx: typer.Context,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for a running projector to let go.")
     ] = 10.0,
+    worker_count: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes that project a share of the programs each (default 1: this one).",
+        ),
+    ] = 1,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            min=1,
+            help="Partitions to record for `wht project` (default: the count recorded, else 1).",
+        ),
+    ] = None,
 ) -> None:
     """Drop the read model and project every stored event again."""
-    with tracker_session(settings_of(ctx)) as tracker:
+    settings = settings_of(ctx)
+    with tracker_session(settings) as tracker:
         view = open_read_model(tracker)
-        runner = ReadModelRunner(tracker, view)
-        _take_lock(runner, wait)
+        old = layout.partitions_of(view)
+        count = partitions or old
+        locks = _all_locks(tracker, {old, count})
+        _take_locks(locks, wait)
         try:
             began = time.monotonic()
             view.reset(tracker.name)
-            done = _catch_up(runner, "rebuilding")
+            layout.record_partitions(view, count)
+            if worker_count == 1:  # in this process, every program
+                runner = ReadModelRunner(tracker, view, lock=NoLock())
+                done = _catch_up(runner, "rebuilding")
+                end = runner.position()
+            else:  # the latest event now: each worker projects its share up to it
+                end = tracker.recorder.max_notification_id() or 0
+                done = _rebuild_in_workers(settings, worker_count, end)
+            if count > 1 or worker_count > 1:
+                layout.settle(view, tracker.name, count, end)
         finally:
-            runner.lock.release()
+            for lock in locks:
+                lock.release()
         view.analyze()
         counts = view.counts()
         typer.echo(
@@ -125,101 +216,24 @@ def rebuild(
         )
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line
+def _all_locks(tracker: Tracker, counts: set[int]) -> list[ProjectorLock]:
+    """Every partition's lock of these layouts, each once (on PostgreSQL, partition k
+    of any P > 1 has the same key)."""
+    found: dict[str, ProjectorLock] = {}
+    for count in sorted(counts):
+        for k in range(count):
+            lock = partition_lock(tracker, Partition(k, count))
+            found.setdefault(repr(getattr(lock, "path", None) or getattr(lock, "keys", k)), lock)
+    return list(found.values())
 
 
-def parse_line(text: str) -> tuple[UUID, NewEvent]:
-    """One NDJSON line as a batch item; InvalidEvent says what is wrong with it."""
-    try:
-        raw: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidEvent(f"not JSON ({exc.msg} at column {exc.colno})") from None
-    try:
-        item = BatchItemIn.model_validate(raw)
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise InvalidEvent(f"not a valid event ({where})") from None
-    return item.program_id, parse_event(
-        item.event_id, item.type, item.occurred_on, item.data, item.expected_version, ["line"]
-    )
-
-
-def _explain(error: TrackerError) -> str:
-    if isinstance(error, InvalidEvent) and error.errors and error.errors[0].get("loc"):
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or 'event'}: {e['msg']}"
-            for e in error.errors[:5]
-        )
-        return f"{error.detail} ({where})"
-    return error.detail
-
-
-def _send(tracker: Tracker, chunk: list[tuple[int, UUID, NewEvent]]) -> tuple[int, int]:
-    receipts = tracker.ingest_batch([(pid, event) for _, pid, event in chunk])
-    new = sum(1 for receipt in receipts if receipt.status == 201)
-    return new, len(receipts) - new
-
-
-def import_events(
-    ctx: typer.Context,
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="One JSON event a line: program_id, event_id, type, occurred_on, data.",
-        ),
-    ],
-) -> None:
-    """Ingest a file of events in batches of 1,000 (all or nothing each); safe to rerun."""
-    total = sum(1 for _ in _lines(file))
-    new = repeated = 0
-    problems: list[str] = []
-    with tracker_session(settings_of(ctx)) as tracker, _progress() as progress:
-        task = progress.add_task(f"importing {file.name}", total=total)
-        chunk: list[tuple[int, UUID, NewEvent]] = []
+def _rebuild_in_workers(settings: Settings, count: int, latest: int) -> int:
+    with _progress() as progress:
+        task = progress.add_task(f"rebuilding ({count} workers)", total=latest * count)
         try:
-            for number, text in _lines(file):
-                try:
-                    program_id, event = parse_line(text)
-                except InvalidEvent as error:
-                    problems.append(f"line {number}: {_explain(error)}")
-                    break
-                chunk.append((number, program_id, event))
-                if len(chunk) == CHUNK:
-                    added, again = _send(tracker, chunk)
-                    new, repeated = new + added, repeated + again
-                    progress.advance(task, len(chunk))
-                    chunk = []
-            if chunk:
-                added, again = _send(tracker, chunk)
-                new, repeated = new + added, repeated + again
-                progress.advance(task, len(chunk))
-        except BatchRejected as rejected:
-            problems += [
-                f"line {chunk[f['index']][0]}: {_explain(f['error'])}" for f in rejected.items
-            ]
-            problems.append(f"nothing from line {chunk[0][0]} on was stored")
-        except PersistenceError as error:
-            problems.append(
-                f"the store failed ({error}); nothing from line {chunk[0][0]} on was stored"
+            workers.rebuild_in(
+                settings, count, latest, lambda done: progress.update(task, completed=done)
             )
-    summary = f"{new + repeated} events from {file}: {new} new, {repeated} already stored"
-    if problems:
-        for line in problems:
-            typer.echo(f"error: {line}", err=True)
-        typer.echo(
-            f"stopped after {summary}; correct what is named above if need be and "
-            "run the same command again: events already stored are recognised by "
-            "event_id and not stored twice",
-            err=True,
-        )
-        raise typer.Exit(1)
-    typer.echo(f"imported {summary}")
+        except RuntimeError as error:
+            raise fail(f"{error}; the read model is incomplete: run `wht rebuild` again") from None
+    return latest

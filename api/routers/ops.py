@@ -14,6 +14,7 @@ from api.metrics import CONTENT_TYPE
 from api.openapi import ok, problem_responses
 from api.problems import problem
 from api.responses import Health, Ready
+from service.readmodel import partitions
 
 log = logging.getLogger("wht")
 router = APIRouter(tags=["ops"])
@@ -42,7 +43,7 @@ def readyz(request: Request, tracker: TrackerDep) -> Response:
     limit: int = request.app.state.settings.ready_max_lag
     try:
         latest = tracker.recorder.max_notification_id() or 0
-        position = request.app.state.read_model.max_tracking_id(tracker.name) or 0
+        position = partitions.position(request.app.state.read_model, tracker.name)
     except Exception as error:  # whatever the store raised, the answer is "not ready"
         log.warning("readyz: the store did not answer: %s", error)
         return problem(

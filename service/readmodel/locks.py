@@ -17,6 +17,7 @@ import psycopg
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from service.application import Tracker
+from service.readmodel.partitions import Partition
 
 PROJECTOR_LOCK = 0x77687402  # pg advisory lock key of the one active projector
 
@@ -57,11 +58,15 @@ class FileLock:
 
 
 class AdvisoryLock:
-    """A PostgreSQL session advisory lock, on its own connection."""
+    """A PostgreSQL session advisory lock, on its own connection: one bigint key, or
+    two int keys (`pg_try_advisory_lock(int, int)`, a key space of its own)."""
 
-    def __init__(self, conninfo: dict[str, Any], key: int = PROJECTOR_LOCK) -> None:
+    def __init__(
+        self, conninfo: dict[str, Any], key: int = PROJECTOR_LOCK, second: int | None = None
+    ) -> None:
         self.conninfo = {k: v for k, v in conninfo.items() if k != "row_factory"}
         self.key = key
+        self.keys: tuple[int, ...] = (key,) if second is None else (key, second)
         self._conn: psycopg.Connection[Any] | None = None
 
     def acquire(self) -> bool:
@@ -70,7 +75,8 @@ class AdvisoryLock:
                 self._conn.execute("SELECT 1")  # still connected, so still held
                 return True
             conn = psycopg.connect(**self.conninfo, autocommit=True, connect_timeout=5)
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            marks = ", ".join("%s" for _ in self.keys)
+            row = conn.execute(f"SELECT pg_try_advisory_lock({marks})", self.keys).fetchone()
             if row is None or not row[0]:
                 conn.close()
                 return False
@@ -98,10 +104,20 @@ class NoLock:
 
 def projector_lock(tracker: Tracker) -> ProjectorLock:
     """The lock that elects one projector among the processes sharing the store."""
+    return partition_lock(tracker, Partition(0, 1))
+
+
+def partition_lock(tracker: Tracker, partition: Partition) -> ProjectorLock:
+    """The lock of one partition of the read model: with one partition, the projector's
+    lock as ever (advisory key PROJECTOR_LOCK, `<db>.projector.lock`); partition k of
+    P > 1 takes advisory keys (PROJECTOR_LOCK, k), or `<db>.projector.lock.{k}of{P}`."""
     recorder: Any = tracker.recorder
+    k, count = partition.index, partition.count
     if isinstance(recorder, SQLiteApplicationRecorder):
         name = tracker.env.get("SQLITE_DBNAME") or ""
         if "memory" in name:
             return NoLock()
-        return FileLock(Path(f"{name}.projector.lock"))
-    return AdvisoryLock(dict(recorder.datastore.pool.kwargs))
+        suffix = "" if count == 1 else f".{k}of{count}"
+        return FileLock(Path(f"{name}.projector.lock{suffix}"))
+    conninfo = dict(recorder.datastore.pool.kwargs)
+    return AdvisoryLock(conninfo) if count == 1 else AdvisoryLock(conninfo, PROJECTOR_LOCK, k)

@@ -291,9 +291,13 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
             curs.execute(SQL(f"SELECT pg_advisory_xact_lock({DDL_LOCK})"))
             for table in TABLES:
                 curs.execute(SQL(f"DROP TABLE IF EXISTS {table}"))
+            # The name, and its partitions' names (`partitions.tracking_name`).
             curs.execute(
-                SQL(f"DELETE FROM {self.tracking_table_name} WHERE application_name = %s"),
-                (application_name,),
+                SQL(
+                    f"DELETE FROM {self.tracking_table_name} "
+                    "WHERE application_name = %s OR application_name LIKE %s"
+                ),
+                (application_name, f"{application_name}#%"),
             )
             for statement in program_statements("postgres"):
                 curs.execute(SQL(statement))

@@ -43,6 +43,7 @@ from projections.timeline import (
     build_timeline,
     changed_from,
 )
+from service.readmodel.partitions import Partition
 from service.readmodel.view import CurrentProgram, ProgramChange, ReadModelRecorder
 
 PROGRAM_CACHE_SIZE = 2048
@@ -147,9 +148,13 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
 
     name = "wht_compliance"
 
-    def __init__(self, view: ReadModelRecorder, judge: Judge) -> None:
+    def __init__(
+        self, view: ReadModelRecorder, judge: Judge, partition: Partition | None = None
+    ) -> None:
         super().__init__(view)
         self.judge = judge
+        # Only this partition's programs are projected (`service.readmodel.partitions`).
+        self.partition = partition if partition is not None else Partition(0, 1)
         self._programs: OrderedDict[UUID, Program] = OrderedDict()
         self._current: OrderedDict[UUID, CurrentProgram] = OrderedDict()
 
@@ -177,16 +182,35 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         the COV-1 finding of every other program on it, as of this event's
         record time: each such program's timeline is judged again then.
         """
-        change = self.change_for(domain_event)
-        if domain_event.type not in REJUDGING_TYPES:
-            return [change]
-        program = self._programs[change.program_id]
-        changes = [change]
-        for other in self.judge.on_same_referral(program, change.recorded_at):
-            again = self._rejudged(other, change.recorded_at)
-            if again is not None:
-                changes.append(again)
+        owns = self.partition.owns
+        if owns(domain_event.originator_id):
+            change = self.change_for(domain_event)
+            if domain_event.type not in REJUDGING_TYPES:
+                return [change]
+            program = self._programs[change.program_id]
+            changes = [change]
+        elif domain_event.type in REJUDGING_TYPES:
+            # Another partition's program: read only for its referral ids, so that
+            # this partition re-judges its own programs on them, at this event.
+            program = self._foreign(domain_event)
+            changes = []
+        else:
+            return []
+        known_at = program.modified_on
+        for other in self.judge.on_same_referral(program, known_at):
+            if owns(other):
+                again = self._rejudged(other, known_at)
+                if again is not None:
+                    changes.append(again)
         return changes
+
+    def _foreign(self, domain_event: Any) -> Program:
+        # Another partition's program at this event's version (never cached here).
+        version: int = domain_event.originator_version
+        if version == 1:
+            program: Program = domain_event.mutate(None)
+            return program
+        return self.judge.load(domain_event.originator_id, version)
 
     def _rejudged(self, program_id: UUID, known_at: datetime) -> ProgramChange | None:
         # The program at the version last projected for it, judged as known at

@@ -36,7 +36,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from domain.program import Program
 from projections.referrals import referral_spans
 from service.application import Referrals, Tracker
-from service.readmodel.locks import ProjectorLock, projector_lock
+from service.readmodel.locks import ProjectorLock, partition_lock
+from service.readmodel.partitions import LayoutMismatch, Partition, partitions_of
 from service.readmodel.projection import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
 from service.readmodel.view import ReadModelRecorder
 
@@ -125,17 +126,21 @@ class ReadModelRunner:
         lock: ProjectorLock | None = None,
         idle_poll: float = 0.1,
         standby_poll: float = 1.0,
+        partition: Partition | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.tracker = tracker
         self.view = view
+        self.partition = partition if partition is not None else Partition(0, 1)
         self.judge = TrackerJudge(tracker)
-        self.projection = ComplianceReadModel(view, self.judge)
-        self.lock = lock if lock is not None else projector_lock(tracker)
+        self.projection = ComplianceReadModel(view, self.judge, self.partition)
+        self.lock = lock if lock is not None else partition_lock(tracker, self.partition)
         self.idle_poll = idle_poll
         self.standby_poll = standby_poll
         self.state = "stopped"
         self.errors = 0
-        self._stopping = threading.Event()
+        # Set to stop: shared with a `PartitionsRunner` that runs this one's catch-ups.
+        self._stopping = stopping if stopping is not None else threading.Event()
         self._thread: threading.Thread | None = None
         self._subscription: ApplicationSubscription[UUID] | None = None
         # The position this runner last applied, for ingests that keep pace (`keep_pace`).
@@ -144,10 +149,11 @@ class ReadModelRunner:
 
     @property
     def name(self) -> str:
-        return self.tracker.name
+        """The tracking name: the tracker's, or its partition's (`partitions.tracking_name`)."""
+        return self.partition.tracking_name(self.tracker.name)
 
     def position(self) -> int:
-        """The last notification id the read model has applied (0: none)."""
+        """The last notification id this runner's partition has applied (0: none)."""
         return self.view.max_tracking_id(self.name) or 0
 
     def latest(self) -> int:
@@ -239,9 +245,18 @@ class ReadModelRunner:
                     self._set_state("standby")
                     self._stopping.wait(self.standby_poll)
                     continue
+                if partitions_of(self.view) != self.partition.count:
+                    # `wht rebuild --partitions N` changed the layout under this runner.
+                    log.error(
+                        "projection stopped: %s",
+                        LayoutMismatch(partitions_of(self.view), self.partition.count),
+                    )
+                    break
                 self._set_state("active")
                 try:
-                    if isinstance(self.tracker.recorder, SQLiteApplicationRecorder):
+                    if self.partition.count > 1 or isinstance(
+                        self.tracker.recorder, SQLiteApplicationRecorder
+                    ):
                         self._follow()
                     else:
                         self._subscribe()

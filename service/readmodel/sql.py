@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
+from service.readmodel.partitions import layout_statement
 from service.readmodel.view import ProgramChange, ProgramQuery, WorklistQuery
 
 INFINITY = "infinity"
@@ -76,6 +77,7 @@ def program_statements(dialect: Dialect) -> list[str]:
         "CREATE INDEX IF NOT EXISTS wht_rm_finding_provider "
         f"ON wht_rm_finding (provider_id, code, program_id, {TIMES})",
         *due_statements(dialect),
+        layout_statement(dialect),
     ]
 
 

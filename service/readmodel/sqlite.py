@@ -273,7 +273,11 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
         with self.datastore.transaction(commit=True) as c:
             for table in TABLES:
                 c.execute(f"DROP TABLE IF EXISTS {table}")
-            c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+            # The name, and its partitions' names (`partitions.tracking_name`).
+            c.execute(
+                "DELETE FROM tracking WHERE application_name = ? OR application_name LIKE ?",
+                (application_name, f"{application_name}#%"),
+            )
             for statement in program_statements("sqlite"):
                 c.execute(statement)
 

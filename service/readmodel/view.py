@@ -157,7 +157,7 @@ class ReadModelRecorder(TrackingRecorder, ABC):
 
     @abstractmethod
     def reset(self, application_name: str) -> None:
-        """Drop and recreate the tables, and forget the tracked position."""
+        """Drop and recreate the tables, and forget the tracked positions (every partition's)."""
 
     @abstractmethod
     def analyze(self) -> None:

@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from typer.testing import CliRunner, Result
 
-import api.commands.readmodel as readmodel_commands
+import api.commands.importing as readmodel_commands
 from api.cli import cli
 from service.application import Tracker
 from tests.histories import body, sample_program

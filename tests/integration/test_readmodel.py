@@ -53,16 +53,24 @@ def seed(tracker: Tracker, programs: int, seed: int = 7) -> tuple[str, list[UUID
 
 
 def assert_agrees(
-    tracker: Tracker, view: ReadModelRecorder, provider: str, ids: list[UUID]
+    tracker: Tracker,
+    view: ReadModelRecorder,
+    provider: str,
+    ids: list[UUID],
+    known_ats: list[datetime] | None = None,
+    as_ofs: tuple[date, ...] = (date(2026, 2, 1), date(2026, 5, 15), date(2026, 11, 1)),
 ) -> None:
-    """The read model answers as each program's own compliance, at a few pairs of times."""
+    """The read model answers as each program's own compliance, at a few pairs of times
+    (known_ats: by default before the first program's last event, a middle one, the last)."""
     instants = sorted({tracker.view(pid).program.modified_on for pid in ids})
-    for known_at in [
-        instants[0] - timedelta(microseconds=1),
-        instants[len(instants) // 2],
-        instants[-1],
-    ]:
-        for as_of in (date(2026, 2, 1), date(2026, 5, 15), date(2026, 11, 1)):
+    if known_ats is None:
+        known_ats = [
+            instants[0] - timedelta(microseconds=1),
+            instants[len(instants) // 2],
+            instants[-1],
+        ]
+    for known_at in known_ats:
+        for as_of in as_ofs:
             want = []
             for pid in ids:
                 try:
