@@ -19,6 +19,7 @@ from domain.errors import BatchRejected, InvalidEvent
 from domain.intake import NewEvent, parse_event
 from service.application import Tracker
 from service.readmodel.runner import ReadModelRunner
+from service.readmodel.scaleout import PartitionsRunner
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -27,7 +28,7 @@ def _keep_pace(request: Request, tracker: Tracker) -> None:
     # With the projection in this process, answer once it is within WHT_INGEST_MAX_LAG
     # events of the store (or WHT_INGEST_LAG_WAIT has passed): it shares the process
     # with every request thread, and would otherwise fall behind a fast client.
-    runner: ReadModelRunner | None = request.app.state.projection
+    runner: ReadModelRunner | PartitionsRunner | None = request.app.state.projection
     settings: Settings = request.app.state.settings
     if runner is None or runner.state != "active" or settings.ingest_lag_wait <= 0:
         return

@@ -331,10 +331,12 @@ class ReadModelRunner:
         projection thread, which shares the process (and its interpreter lock) with
         every request thread, keeps up with its own server's ingest.
         """
-        target = latest - max_behind
+        return self.wait_applied(latest - max_behind, timeout, lambda: self.state == "active")
+
+    def wait_applied(self, target: int, timeout: float, active: Callable[[], bool]) -> bool:
+        """Block while `active()` until this runner has applied `target`, at most
+        `timeout` seconds; whether it has (or is no longer active)."""
         with self._applied:
-            if self.state != "active" or self._applied_at >= target:
-                return True
             return self._applied.wait_for(
-                lambda: self._applied_at >= target or self.state != "active", timeout
+                lambda: self._applied_at >= target or not active(), timeout
             )

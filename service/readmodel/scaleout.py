@@ -73,6 +73,22 @@ class PartitionsRunner:
     def wait_for(self, notification_id: int | None, timeout: float) -> None:
         partitions.wait(self.view, self.name, notification_id, timeout)
 
+    def keep_pace(self, latest: int, max_behind: int, timeout: float) -> bool:
+        """`ReadModelRunner.keep_pace` over the partitions this process holds (the
+        others are projected, and waited for, elsewhere)."""
+        deadline = time.monotonic() + timeout
+        for runner in list(self.held):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+
+            def active(runner: ReadModelRunner = runner) -> bool:
+                return self.state == "active" and runner in self.held
+
+            if not runner.wait_applied(latest - max_behind, remaining, active):
+                return False
+        return True
+
     def start(self) -> None:
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="wht-projection", daemon=True)
