@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import subprocess
 import threading
 import time
@@ -41,6 +42,7 @@ from bench.stores import (
     spawned,
     store_process_env,
     wht_command,
+    worker_children,
 )
 from bench.workload import Plan, body, by_date, programs
 
@@ -184,11 +186,13 @@ def fleet(stores: Stores, plan: Plan, logs: Path) -> dict[str, Any]:
         projector = stack.enter_context(
             spawned([*wht_command(), *project], store_process_env(url), project_log)
         )
-        ready_s = wait_ready(projector, project_log)
+        ready_s = wait_ready(projector, project_log, partitions)
         lag = Lag(url, partitions)
         stack.callback(lag.close)
         pids = {f"serve_{n}": s.pid for n, s in enumerate(servers, start=1)}
         pids["project"] = projector.pid
+        for n, worker in enumerate(worker_children(projector.pid), start=1):
+            pids[f"project_worker_{n}"] = worker  # --partitions N: the workers do the work
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         mine = own_cpu()
         stop, errors = threading.Event(), list[BaseException]()
@@ -274,14 +278,19 @@ DEFINITIONS = {
 }
 
 
-def wait_ready(projector: subprocess.Popen[bytes], log: Path) -> float | None:
-    """Seconds until the projector logs that it projects (`projection active`); None
-    if it did not say so within `READY_LIMIT_S` (the run goes on)."""
+ACTIVE_PARTITION = re.compile(r"projection partition (\S+) active")
+
+
+def wait_ready(projector: subprocess.Popen[bytes], log: Path, partitions: int = 1) -> float | None:
+    """Seconds until the projector logs that it projects (`projection active`, or with
+    partitions `projection partition k/P active` for each of them); None if it did not
+    say so within `READY_LIMIT_S` (the run goes on)."""
     began = time.perf_counter()
     while time.perf_counter() - began < READY_LIMIT_S:
         if projector.poll() is not None:
             raise RuntimeError(f"`wht project` exited ({projector.returncode}); see {log}")
-        if "projection active" in log.read_text(errors="replace"):
+        text = log.read_text(errors="replace")
+        if "projection active" in text or len(set(ACTIVE_PARTITION.findall(text))) >= partitions:
             return time.perf_counter() - began
         time.sleep(0.1)
     return None

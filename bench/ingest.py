@@ -37,12 +37,13 @@ def projection_lag(url: str) -> dict[str, int]:
     """How far the served read model was behind the log when the clients finished (the
     projection runs in `wht serve`, beside the requests, and catches up afterwards)."""
     from api.bootstrap import build_tracker
+    from service.readmodel import partitions
     from service.readmodel.runner import open_read_model
 
     tracker = build_tracker(url, cipher_key="")
     try:
         latest = tracker.recorder.max_notification_id() or 0
-        projected = open_read_model(tracker).max_tracking_id(tracker.name) or 0
+        projected = partitions.position(open_read_model(tracker), tracker.name)
     finally:
         tracker.close()
     return {"latest": latest, "projected": projected, "behind": latest - projected}

@@ -139,7 +139,7 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             ("http_floor", _get(results, "ingest_single", "http_floor", "server_peak_rss_mib")),
             *(
                 (f"fleet_{name}", _get(results, "fleet", "processes", name, "peak_rss_mib"))
-                for name in ("serve_1", "serve_2", "project")
+                for name in sorted((_get(results, "fleet", "processes") or {}).keys())
             ),
         )
         if value is not None

@@ -128,6 +128,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_children(pid: int) -> list[int]:
+    """A process's child processes that are workers of its own (`wht project
+    --partitions N` spawns them), not multiprocessing's resource tracker (Linux)."""
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    workers = []
+    for child in found:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"resource_tracker" not in command:
+            workers.append(int(child))
+    return workers
+
+
 def peak_rss_mib(pid: int) -> float | None:
     """A live process's peak resident set size so far (VmHWM, Linux), in MiB."""
     try:
