@@ -25,7 +25,7 @@ from service.application import Tracker
 from service.readmodel import partitions as layout
 from service.readmodel.locks import NoLock, ProjectorLock, partition_lock
 from service.readmodel.partitions import Partition
-from service.readmodel.runner import ReadModelRunner, open_read_model
+from service.readmodel.runner import REBUILD_BATCH, ReadModelRunner, open_read_model
 from service.readmodel.view import ReadModelRecorder
 
 
@@ -196,7 +196,7 @@ def rebuild(
             view.reset(tracker.name)
             layout.record_partitions(view, count)
             if worker_count == 1:  # in this process, every program
-                runner = ReadModelRunner(tracker, view, lock=NoLock())
+                runner = ReadModelRunner(tracker, view, lock=NoLock(), record_batch=REBUILD_BATCH)
                 done = _catch_up(runner, "rebuilding")
                 end = runner.position()
             else:  # the latest event now: each worker projects its share up to it

@@ -31,7 +31,7 @@ from api.settings import Settings
 from api.terminal import open_tracker
 from service.readmodel.locks import NoLock
 from service.readmodel.partitions import Partition
-from service.readmodel.runner import ReadModelRunner, open_read_model
+from service.readmodel.runner import REBUILD_BATCH, ReadModelRunner, open_read_model
 from service.readmodel.scaleout import PartitionsRunner
 
 log = logging.getLogger("wht.projection")
@@ -130,7 +130,13 @@ def rebuild_worker(settings: Settings, index: int, count: int, latest: int, posi
     tracker = open_tracker(settings)
     try:
         view = open_read_model(tracker)
-        runner = ReadModelRunner(tracker, view, lock=NoLock(), partition=Partition(index, count))
+        runner = ReadModelRunner(
+            tracker,
+            view,
+            lock=NoLock(),
+            partition=Partition(index, count),
+            record_batch=REBUILD_BATCH,
+        )
 
         def progress(at: int) -> None:
             positions[index] = at
