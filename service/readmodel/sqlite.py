@@ -76,6 +76,11 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModelRecorder):
         last = {change.program_id: change for change in changes}
         first: dict[UUID, datetime] = {}
         with self.datastore.transaction(commit=True) as c:
+            # Write first, so that this transaction waits (SQLITE_LOCK_TIMEOUT) for
+            # another writer's (`wht rebuild --workers N` runs several) instead of
+            # failing at once with "database is locked" when a read (the due rows')
+            # came first: SQLite refuses to upgrade a reader while another writes.
+            c.execute("UPDATE wht_rm_program SET version = version WHERE 0")
             for change in changes:
                 first.setdefault(change.program_id, change.recorded_at)
                 self._write(c, change)
