@@ -284,12 +284,16 @@ class ReadModelRunner:
 
     def _set_state(self, state: str) -> None:
         if state != self.state and state != "failing":  # a failure is logged where caught
+            try:
+                position: int | str = self.position()
+            except Exception:  # the store is down: retried after "failing", never fatal here
+                position = "?"
             log.info(
-                "projection %s at %d (another process projects while this one stands by)"
+                "projection %s at %s (another process projects while this one stands by)"
                 if state == "standby"
-                else "projection %s at %d",
+                else "projection %s at %s",
                 state,
-                self.position(),
+                position,
             )
         self.state = state
         with self._applied:  # an ingest keeping pace waits only for an active runner
