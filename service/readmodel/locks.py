@@ -87,11 +87,21 @@ class AdvisoryLock:
             return False
 
     def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()  # closing the session releases the lock
-            finally:
-                self._conn = None
+        """Unlock, then close. The server also frees a session's locks when its backend
+        exits, but only a moment after the client has closed (later still when the
+        backend has work to do on exit, such as dropping temporary tables): a process
+        that took over at once would be refused. So the unlock is explicit, and closing
+        is only the fallback for a connection that is already broken."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            marks = ", ".join("%s" for _ in self.keys)
+            conn.execute(f"SELECT pg_advisory_unlock({marks})", self.keys)
+        except psycopg.Error:
+            pass  # the session is gone or going: the server frees the lock with it
+        finally:
+            conn.close()
 
 
 class NoLock:

@@ -26,9 +26,11 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 from typer.testing import CliRunner
 
+from api.bootstrap import build_tracker
 from api.cli import cli
 from domain.errors import ProgramNotFound
 from service.application import Tracker
+from service.readmodel.locks import PROJECTOR_LOCK, AdvisoryLock
 from service.readmodel.projection import provider_of
 from service.readmodel.runner import ReadModelRunner
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
@@ -167,6 +169,35 @@ def test_only_one_projector_holds_the_lock_at_a_time(
     finally:
         first.lock.release()
         second.lock.release()
+
+
+def test_a_released_advisory_lock_is_free_at_once_even_when_the_backend_exits_slowly(
+    pg_url: str,
+) -> None:
+    """The server frees a session's advisory locks when its backend exits, a moment after
+    the client closed; a backend with temporary tables to drop exits later still. A
+    release that only closed was refused to the next taker in that window (issue 20):
+    300 temporary tables widen it to many milliseconds, every time."""
+    tracker = build_tracker(pg_url)
+    try:
+        conninfo = dict(tracker.recorder.datastore.pool.kwargs)  # type: ignore[attr-defined]
+    finally:
+        tracker.close()
+    for keys in [(PROJECTOR_LOCK,), (PROJECTOR_LOCK, 3)]:
+        first, second = AdvisoryLock(conninfo, *keys), AdvisoryLock(conninfo, *keys)
+        try:
+            assert first.acquire()
+            assert first._conn is not None
+            first._conn.execute(
+                "DO $$ BEGIN FOR i IN 1..300 LOOP "
+                "EXECUTE format('CREATE TEMP TABLE slow_exit_%s (x int)', i); END LOOP; END $$"
+            )
+            assert not second.acquire()
+            first.release()
+            assert second.acquire(), f"advisory lock {keys} still held after release"
+        finally:
+            first.release()
+            second.release()
 
 
 def test_the_background_projection_keeps_up_until_stopped(
