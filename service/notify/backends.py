@@ -10,7 +10,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecord
 from psycopg.sql import SQL
 
 from service.application import Tracker
-from service.notify.store import DDL_LOCK, AlertStore, table_statements
+from service.notify.store import AlertStore, table_statements
+from service.persistence.schema import SerialisedSchema
 from service.persistence.sealed import Sealing
 
 
@@ -21,15 +22,11 @@ class SQLiteAlertStore(SQLiteTrackingRecorder, AlertStore):
         return [*super().construct_create_table_statements(), *table_statements(sqlite=True)]
 
 
-class PostgresAlertStore(PostgresTrackingRecorder, AlertStore):
+class PostgresAlertStore(SerialisedSchema, PostgresTrackingRecorder, AlertStore):
     sqlite = False
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        # Several processes starting on one fresh database must not race on CREATE TABLE.
-        self.sql_create_statements.insert(
-            0, SQL(f"SELECT pg_advisory_xact_lock({DDL_LOCK})").format()
-        )
         self.sql_create_statements.extend(SQL(s).format() for s in table_statements(sqlite=False))
 
 

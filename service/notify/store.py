@@ -24,7 +24,6 @@ KINDS = ("finding_added", "discharge_eligible", "due_soon", "obligation_missed")
 # The follower's row in the library's tracking table (the read model's row is "wht").
 TRACKING_NAME = "wht.alerts"
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
-DDL_LOCK = 0x77687403  # pg_advisory_xact_lock key while creating these tables
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from service.persistence import LOOKUP_CHUNK, IndexRow
+from service.persistence.schema import SerialisedSchema
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
 
 
-class IndexedPostgresRecorder(PostgresApplicationRecorder):
+class IndexedPostgresRecorder(SerialisedSchema, PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.sql_create_statements.extend(

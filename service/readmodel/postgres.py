@@ -2,8 +2,8 @@
 
 Dates are `date`, instants `timestamptz`; PostgreSQL's own 'infinity' stands
 for an open `valid_to` and for a row not superseded yet. Table creation takes
-an advisory lock, so that several processes starting on one fresh database
-do not race on CREATE TABLE.
+the schema lock (`service.persistence.schema`), so that several processes
+starting on one fresh database do not race on CREATE TABLE.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from projections.timeline import Timeline
+from service.persistence.schema import SCHEMA_XACT_LOCK, SerialisedSchema
 from service.readmodel.sql import (
     INFINITY,
     TABLES,
@@ -46,18 +47,12 @@ from service.readmodel.view import (
     WorkPage,
 )
 
-# pg_advisory_xact_lock key for DDL: "wht" + 1, any constant the app does not use elsewhere.
-DDL_LOCK = 0x77687401
 
-
-class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
+class PostgresReadModel(SerialisedSchema, PostgresTrackingRecorder, ReadModelRecorder):
     """The read model's tables and queries on PostgreSQL."""
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.insert(
-            0, SQL(f"SELECT pg_advisory_xact_lock({DDL_LOCK})").format()
-        )
         self.sql_create_statements.extend(SQL(s).format() for s in program_statements("postgres"))
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[DictRow]:
@@ -288,7 +283,7 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModelRecorder):
 
     def reset(self, application_name: str) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL(f"SELECT pg_advisory_xact_lock({DDL_LOCK})"))
+            curs.execute(SQL(SCHEMA_XACT_LOCK))
             for table in TABLES:
                 curs.execute(SQL(f"DROP TABLE IF EXISTS {table}"))
             # The name, and its partitions' names (`partitions.tracking_name`).

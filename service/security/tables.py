@@ -10,6 +10,8 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore
 
+from service.persistence.schema import SCHEMA_XACT_LOCK
+
 
 def now_text() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
@@ -76,6 +78,6 @@ class Tables:
             ]
         with self._tx(commit=True) as curs:
             if not self.sqlite:  # two processes starting at once must not race on DDL
-                curs.execute("SELECT pg_advisory_xact_lock(4815162342)")
+                curs.execute(SCHEMA_XACT_LOCK)
             for statement in [*tables, *guards]:
                 curs.execute(statement)

@@ -1,0 +1,60 @@
+"""One lock around every schema change the product makes on PostgreSQL.
+
+Processes that open one fresh database at the same moment (a fleet restarting
+together, `wht rebuild --workers N`, several `wht` commands) would otherwise race
+in CREATE TYPE, CREATE TABLE IF NOT EXISTS and CREATE OR REPLACE FUNCTION, which
+are not safe to run concurrently: the loser fails with a duplicate key in the
+catalog or "tuple concurrently updated". Every DDL the product or the
+eventsourcing library runs is therefore serialised on one advisory key:
+
+- `schema_lock(datastore)` holds it as a session lock, on a connection of its own,
+  around a recorder's `create_table` (the library runs that in more than one
+  transaction, so a transaction lock would not cover it);
+- `SCHEMA_XACT_LOCK` takes it for the rest of a transaction that changes the
+  schema by itself (the read model's reset, the security tables).
+
+A session lock and a transaction lock on one key exclude each other, so the two
+forms serialise with each other too. They must not nest: DDL run inside
+`schema_lock` takes no transaction lock of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing.postgres import PostgresDatastore
+
+SCHEMA_LOCK = 0x77687401  # the advisory key of every schema change ("wht" + 1)
+SCHEMA_XACT_LOCK = f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"
+
+
+def conninfo_of(datastore: PostgresDatastore) -> dict[str, Any]:
+    """The datastore's connection settings, for a connection outside its pool."""
+    kwargs = datastore.pool.kwargs
+    if callable(kwargs):  # psycopg_pool also takes a function that makes them
+        kwargs = kwargs()
+    return {k: v for k, v in kwargs.items() if k != "row_factory"}
+
+
+@contextmanager
+def schema_lock(datastore: PostgresDatastore) -> Iterator[None]:
+    """Hold the schema lock for the block (waiting for another process's DDL to end)."""
+    with psycopg.connect(**conninfo_of(datastore), autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+class SerialisedSchema:
+    """Mixin for a PostgreSQL recorder: its `create_table` runs under `schema_lock`."""
+
+    datastore: PostgresDatastore
+
+    def create_table(self) -> None:
+        with schema_lock(self.datastore):
+            super().create_table()  # type: ignore[misc]
