@@ -36,7 +36,7 @@ def conninfo_of(datastore: PostgresDatastore) -> dict[str, Any]:
     kwargs = datastore.pool.kwargs
     if callable(kwargs):  # psycopg_pool also takes a function that makes them
         kwargs = kwargs()
-    return {k: v for k, v in kwargs.items() if k != "row_factory"}
+    return {k: v for k, v in (kwargs or {}).items() if k != "row_factory"}
 
 
 @contextmanager
