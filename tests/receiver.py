@@ -40,12 +40,14 @@ class Received:
 
 class Receiver:
     """Listens on a port until `stop()`; `start()` again listens on the same port.
-    `status` is what it answers (set 503 to refuse alerts while still up)."""
+    `status` is what it answers (set 503 to refuse alerts while still up); `delay` is
+    how long it takes to answer, after it has kept the request (a slow receiver)."""
 
     def __init__(self, secret: str, port: int = 0) -> None:
         self.secret = secret
         self.port = port
         self.status = 204
+        self.delay = 0.0
         self.received: list[Received] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -73,6 +75,7 @@ class Receiver:
                                 signed_correctly(receiver.secret, signature, body),
                             )
                         )
+                time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

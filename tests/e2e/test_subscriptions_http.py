@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -109,11 +110,30 @@ def test_a_bad_subscription_is_422_problem_json(
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
+def settled(client: httpx.Client, subscription_id: str, count: int) -> list[dict[str, Any]]:
+    """The subscription's deliveries once the service lists `count` of them and none is
+    pending any more (at most 30 s): a delivery is listed as soon as it is made, and its
+    attempt once the receiver has answered."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = client.get(f"/v1/subscriptions/{subscription_id}/deliveries")
+        assert answer.status_code == 200, answer.text
+        deliveries: list[dict[str, Any]] = answer.json()["deliveries"]
+        if len(deliveries) >= count and all(d["status"] != "pending" for d in deliveries):
+            return deliveries
+        assert time.monotonic() < deadline, deliveries
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_wht_serve_delivers_a_scripted_programs_alerts_signed(
     store_url: str, tmp_path: Path
 ) -> None:
     receiver = Receiver(SECRET).start()
+    # A receiver that keeps a request a moment before it answers: the alert has arrived,
+    # but the service records the attempt only once the answer comes. The deliveries
+    # list says "pending" until then, and the test waits for what the service says.
+    receiver.delay = 0.3
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
@@ -148,7 +168,7 @@ def test_wht_serve_delivers_a_scripted_programs_alerts_signed(
             expected = expected_alerts(receipts)
             got = receiver.wait_for(sum(expected.values()), timeout=30)
             sid = made.json()["subscription_id"]
-            deliveries = client.get(f"/v1/subscriptions/{sid}/deliveries").json()["deliveries"]
+            deliveries = settled(client, sid, len(got))
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -157,4 +177,5 @@ def test_wht_serve_delivers_a_scripted_programs_alerts_signed(
     assert all(r.valid for r in got)
     assert Counter(said(r.alert) for r in got) == expected
     assert {d["delivery_id"] for d in deliveries} == {r.alert["delivery_id"] for r in got}
+    assert all(d["status"] == "delivered" for d in deliveries)
     assert all(d["attempts"][0]["status_code"] == 204 for d in deliveries)
