@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from api.settings import Settings, redacted_url
 from service.application import PROGRAM_CACHE_SIZE, Tracker
+from service.persistence.connect import START_WAIT, await_postgres
 from service.persistence.sealed import Sealing
 
 
@@ -52,8 +53,11 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_LOCK_TIMEOUT": "10",
-            "POSTGRES_POOL_SIZE": "10",
-            "POSTGRES_MAX_OVERFLOW": "20",
+            # The pool keeps 2 connections open and opens more, up to 30, while requests
+            # wait for one (the library opens POOL_SIZE at once and keeps them): a server
+            # takes 100 by default, and a fleet of idle processes must not hold them all.
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "28",
             # Wait at most 5 s for a connection (the library's default is 30): a stopped
             # database answers 503 promptly. Check a pooled connection before use, so that
             # connections the server dropped are replaced, not handed to a request.
@@ -65,6 +69,18 @@ def store_env(database_url: str) -> dict[str, str]:
         f"Unsupported WHT_DATABASE_URL {redacted_url(database_url)!r}: use sqlite:///PATH or "
         "postgresql://USER[:PASSWORD]@HOST:PORT/DB"
     )
+
+
+def postgres_conninfo(settings: dict[str, str]) -> dict[str, str | int]:
+    """psycopg's connection settings for a PostgreSQL store's eventsourcing settings."""
+    return {
+        "dbname": settings["POSTGRES_DBNAME"],
+        "host": settings["POSTGRES_HOST"],
+        "port": int(settings["POSTGRES_PORT"]),
+        "user": settings["POSTGRES_USER"],
+        "password": settings["POSTGRES_PASSWORD"],
+        "connect_timeout": max(1, round(float(settings["POSTGRES_CONNECT_TIMEOUT"]))),
+    }
 
 
 def cipher_env(cipher_key: str | None) -> dict[str, str]:
@@ -98,18 +114,23 @@ def build_tracker(
     cipher_key: str | None = None,
     env: dict[str, str] | None = None,
     program_cache_size: int = PROGRAM_CACHE_SIZE,
+    start_wait: float = START_WAIT,
 ) -> Tracker:
     """A tracker on the store the URL names, its tables created if missing.
+
+    PostgreSQL is reached first by `await_postgres`: a server with no free connection
+    slot, or starting up, is waited for at most `start_wait` seconds; any other refusal
+    raises StoreUnreachable at once, in the server's own words.
 
     `cipher_key` (None or "" for none; `tracker_for` passes WHT_CIPHER_KEY's) encrypts
     and compresses what is stored: the events, and the receipts the event index keeps for
     retries. `env` adds or overrides eventsourcing settings (e.g. POSTGRES_CONNECT_TIMEOUT).
     `program_cache_size` bounds the programs kept in memory (WHT_PROGRAM_CACHE_SIZE).
     """
-    tracker = Tracker(
-        env={**store_env(database_url), **cipher_env(cipher_key), **(env or {})},
-        program_cache_size=program_cache_size,
-    )
+    settings = {**store_env(database_url), **cipher_env(cipher_key), **(env or {})}
+    if settings["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        await_postgres(postgres_conninfo(settings), start_wait)
+    tracker = Tracker(env=settings, program_cache_size=program_cache_size)
     if isinstance(tracker.recorder, Sealing):
         tracker.recorder.cipher = tracker.mapper.cipher
         tracker.recorder.compressor = tracker.mapper.compressor
@@ -124,4 +145,5 @@ def tracker_for(settings: Settings, env: dict[str, str] | None = None) -> Tracke
         cipher_key=settings.cipher_key,
         env=env,
         program_cache_size=settings.program_cache_size,
+        start_wait=settings.store_start_wait,
     )

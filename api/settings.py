@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.application import PROGRAM_CACHE_SIZE
+from service.persistence.connect import START_WAIT
 
 HIDDEN = "***"
 MIN_SESSION_SECRET = 32
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
         """The store URL without its password, for messages and logs."""
         return redacted_url(self.database_url)
 
+    store_start_wait: float = Field(
+        default=START_WAIT,
+        ge=0,
+        description="Seconds a process starting waits for a PostgreSQL store that refuses it "
+        "for a while (no free connection slot, starting up); any other refusal fails at once, "
+        "naming the server's reason.",
+    )
     cipher_key: str | None = Field(
         default=None,
         description="A base64 AES key (`wht keys cipher-key` prints one): when set, stored "
