@@ -31,6 +31,9 @@ TARGETS: dict[str, tuple[str, float]] = {
     "regulator_p95_ms": ("<=", 100.0),
     "rebuild_ratio": (">=", 0.25),
     "replay_growth": ("<=", 15.0),
+    # Issue 21's (one fold): the cost of an event and of a read, whatever the program's length.
+    "ingest_growth": ("<=", 1.5),
+    "compliance_growth": ("<=", 2.0),
 }
 
 
@@ -126,6 +129,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         out["readmodel_lag_events"] = max(lags)
     if "replay" in results:
         out["replay_growth"] = results["replay"]["growth"]
+    if "growth" in results:
+        out["ingest_growth"] = results["growth"]["ingest_growth"]
+        out["compliance_growth"] = results["growth"]["compliance_growth"]
     out["peak_rss_mib"] = {
         name: value
         for name, value in (
@@ -342,6 +348,17 @@ def print_table(results: dict[str, Any]) -> None:
             f"growth {r['growth']:.1f}",
             _met(results, "replay_growth"),
         )
+    if "growth" in results:
+        r = results["growth"]
+        small, large = r["sizes"]["10"], r["sizes"]["1000"]
+        for what, key in (("ingest", "ingest_cpu_ms"), ("compliance", "compliance_cpu_ms")):
+            table.add_row(
+                f"{what} growth",
+                f"1,000 events: CPU {large[key]:.2f} ms a call",
+                f"10 events: CPU {small[key]:.2f} ms a call",
+                f"growth {r[f'{what}_growth']:.1f}",
+                _met(results, f"{what}_growth"),
+            )
     console = Console(width=max(shutil.get_terminal_size((140, 24)).columns, 100))
     console.print(table)
     console.print(f"total {meta['total_s']:.0f} s; store: {meta['store_detail']}")

@@ -31,6 +31,10 @@ shared machine drift. Each phase uses its own fresh store:
    seconds, at the end and at its worst), the seconds it takes to catch up, and
    each process's peak RSS and CPU seconds.
 
+8. growth: per-call CPU of one `Tracker.ingest` and of one compliance read, in a
+   program of 1,000 events over one of 10 (in-process): `ingest_growth`,
+   `compliance_growth`.
+
 Besides: `ingest_single_http_ratio` (the product's single-event ingestion over
 an HTTP floor: the same clients and server stack, a route that only saves each
 event with `Application.save`), `readmodel_lag_events` (events recorded minus
@@ -56,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleet import fleet
+from bench.growth import growth
 from bench.ingest import ingest_batch, ingest_single
 from bench.reads import known_at, regulator
 from bench.replay import replay
@@ -70,6 +75,7 @@ PHASES = (
     "regulator",
     "replay",
     "fleet",
+    "growth",
 )  # regulator: + rebuild
 
 
@@ -118,6 +124,9 @@ def run(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
             results["fleet"] = fleet(stores, plan, logs)
             if results["fleet"]["skipped"]:
                 say(f"  skipped: {results['fleet']['note']}")
+        if "growth" in chosen:
+            say("growth: one ingest and one compliance read at 10 and at 1,000 events ...")
+            results["growth"] = growth(stores)
     except BaseException:
         print(f"the servers' logs are in {logs}", file=sys.stderr)
         raise

@@ -26,6 +26,8 @@ HEADLINES = [
     "regulator_p95_ms",
     "rebuild_ratio",
     "replay_growth",
+    "ingest_growth",
+    "compliance_growth",
 ]
 
 
@@ -70,6 +72,11 @@ def test_quick_benchmark_reports_every_ratio_and_the_figures_behind_them(
     assert results["ingest_single"]["http_floor"]["events_per_s"] > 0
     assert set(results["replay"]["sizes"]) == {"100", "1000"}
     assert results["replay"]["sizes"]["1000"]["steps"] == 1000
+    growth = results["growth"]["sizes"]
+    assert set(growth) == {"10", "1000"}
+    for size in growth.values():
+        assert size["ingests"] == 20 and size["reads"] == 15
+        assert size["ingest_cpu_ms"] > 0 and size["compliance_cpu_ms"] > 0
     peaks = results["peak_rss_mib"]
     for process in ("serve_ingest_single", "serve_ingest_batch", "serve_regulator", "rebuild"):
         assert peaks[process] > 0, process
