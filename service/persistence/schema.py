@@ -20,11 +20,13 @@ forms serialise with each other too. They must not nest: DDL run inside
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
 SCHEMA_LOCK = 0x77687401  # the advisory key of every schema change ("wht" + 1)
@@ -41,13 +43,24 @@ def conninfo_of(datastore: PostgresDatastore) -> dict[str, Any]:
 
 @contextmanager
 def schema_lock(datastore: PostgresDatastore) -> Iterator[None]:
-    """Hold the schema lock for the block (waiting for another process's DDL to end)."""
-    with psycopg.connect(**conninfo_of(datastore), autocommit=True, connect_timeout=10) as conn:
+    """Hold the schema lock for the block (waiting for another process's DDL to end).
+    A store that cannot be reached raises the library's OperationalError, as the
+    library's own `create_table` would (callers answer 503 for it, not 500)."""
+    try:
+        conn = psycopg.connect(**conninfo_of(datastore), autocommit=True, connect_timeout=10)
+    except psycopg.Error as error:
+        raise OperationalError(str(error)) from error
+    try:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        try:
-            yield
-        finally:
+    except psycopg.Error as error:
+        conn.close()
+        raise OperationalError(str(error)) from error
+    try:
+        yield
+    finally:
+        with contextlib.suppress(psycopg.Error):  # a broken session frees it as it ends
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+        conn.close()
 
 
 class SerialisedSchema:

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+import pytest
+from eventsourcing.persistence import PersistenceError
 
 from api.bootstrap import build_tracker
 from service.notify.backends import open_alert_store
@@ -99,3 +101,27 @@ def test_wht_commands_started_together_on_a_fresh_database_all_succeed() -> None
         assert all(code == 0 for code, _ in results), results
 
     on_fresh_database(round_)
+
+
+def test_a_store_that_cannot_be_reached_for_the_schema_is_the_librarys_store_error(
+    pg_url: str,
+) -> None:
+    """The schema lock's own connection fails as the library's connections do (its
+    PersistenceError, which the API answers 503), never with psycopg's bare error (which
+    it would answer 500): the alert store, say, is opened on a subscription's first use."""
+    tracker = build_tracker(pg_url, env={"POSTGRES_CONNECT_TIMEOUT": "1"})
+    name = pg_url.rsplit("/", 1)[1]
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+        for opening in (open_alert_store, open_read_model):
+            with pytest.raises(PersistenceError):
+                opening(tracker)
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        tracker.close()
