@@ -134,3 +134,36 @@ def chain_problems(
             )
         prev = link.hash
     return problems
+
+
+class ChainBroken(Exception):
+    """A stored event that does not continue its program's chain, found as it loads."""
+
+    def __init__(self, version: int, reason: str) -> None:
+        super().__init__(f"version {version}: {reason}")
+        self.version = version
+        self.reason = reason
+
+
+def check_stored_event(program_id: UUID, prev_hash: str, event: Any) -> None:
+    """Raise ChainBroken unless a stored event (a `Program.Referred` or `Recorded` as the
+    store gave it back) continues the chain: its `prev_hash` is its predecessor's hash
+    (`prev_hash`, GENESIS_HASH for the first) and its content still hashes to its `hash`.
+
+    A fact altered in the store that still parses would otherwise be served as the
+    truth; this is `chain_problems`' check of one link, made as each event loads."""
+    version = int(event.originator_version)
+    if event.prev_hash != prev_hash:
+        raise ChainBroken(version, "prev_hash does not match the hash of the event before it")
+    computed = event_hash(
+        program_id,
+        version,
+        event.type,
+        event.event_id,
+        event.occurred_on,
+        event.timestamp,
+        event.data,
+        event.prev_hash,
+    )
+    if computed != event.hash:
+        raise ChainBroken(version, "content does not match its hash (altered after recording)")

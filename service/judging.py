@@ -18,11 +18,12 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
 
+from domain.chain import check_stored_event
 from domain.errors import ProgramNotFound, TrackerError
 from domain.events import ProgramReferred
 from domain.intake import stored_zone
 from domain.policy import PolicyCatalog, PolicyPack
-from domain.program import Program, format_instant
+from domain.program import GENESIS_HASH, Program, format_instant
 from projections.compliance import Assessment, assess
 from projections.due import DueList, due
 from projections.referrals import (
@@ -69,12 +70,17 @@ class View:
 
 def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program | None:
     # The library's fast-forward, copy on write: a program already handed out
-    # (cached) is never changed; new events go to a fork of it.
+    # (cached) is never changed; new events go to a fork of it. Every event read
+    # back from the store must continue the hash chain (ChainBroken otherwise: the
+    # caller answers that the trail is damaged, never with an altered fact).
     pending = list(events)
     if not pending:
         return program
     current: Any = program.fork() if program is not None else None
     for event in pending:
+        check_stored_event(
+            event.originator_id, current.last_hash if current is not None else GENESIS_HASH, event
+        )
         current = event.mutate(current)
     return current  # type: ignore[no-any-return]
 

@@ -2,7 +2,8 @@
 see the program, 404 to everyone else, never a 500 (issue 16, item 1).
 
 The damage is done to the SQLite file directly, as an intruder with file access
-would: a byte cut from a stored event, a value of the wrong type, a foreign
+would: a byte cut from a stored event, a value of the wrong type, a value changed
+that still parses (served as the truth before issue 23), a foreign
 topic, an empty state, a deleted row. Every route of the program answers as
 the audit does. A deleted index row or a garbled stored receipt must not let a
 resent event be stored twice, nor answer 500.
@@ -41,6 +42,11 @@ def hours_as_text(stored: Stored) -> None:
     stored.edit(DAMAGED_VERSION, lambda s: s["data"].update(hours="six"))
 
 
+def hours_altered(stored: Stored) -> None:
+    """A fact that still parses: 6 hours made 7 (issue 23, item 3)."""
+    stored.edit(DAMAGED_VERSION, lambda s: s["data"].update(hours=7))
+
+
 def foreign_topic(stored: Stored) -> None:
     stored.sql(
         "UPDATE stored_events SET topic = 'os:system' WHERE originator_id = ? AND "
@@ -65,6 +71,7 @@ def deleted_row(stored: Stored) -> None:
 DAMAGES: dict[str, Callable[[Stored], None]] = {
     "cut a byte": cut_a_byte,
     "hours as text": hours_as_text,
+    "hours altered": hours_altered,
     "foreign topic": foreign_topic,
     "empty state": empty_state,
     "deleted row": deleted_row,
