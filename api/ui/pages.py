@@ -105,7 +105,7 @@ def program_context(
     assessment = view.assess(as_of)
     listed = view.due(assessment.as_of)
     record = build_record(view.program.trail, assessment.as_of)
-    story = program_story(record, view.pack)
+    story = program_story(record, view.pack, view.today())
     referral = view.program.referral
     start = record.admitted_on
     jumps = [

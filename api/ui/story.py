@@ -63,6 +63,7 @@ class Story:
     days: list[Day]
     weeks: list[Week]
     markers: list[Marker]
+    today: date
 
     @property
     def first_day(self) -> date:
@@ -72,7 +73,13 @@ class Story:
 
     @property
     def last_day(self) -> date:
-        return max([d.on for d in self.days] + [w.end for w in self.weeks] + [self.record.as_of])
+        """The chart's last day: its entries' and weeks', or `as_of` when later, but not
+        past today when `as_of` lies ahead (then the chart ends at today, or at the
+        last entry or week when later, and draws no "As of" line)."""
+        drawn = max([d.on for d in self.days] + [w.end for w in self.weeks], default=None)
+        if drawn is None:  # nothing dated to draw: one day, `as_of` (`first_day` too)
+            return self.record.as_of
+        return max(drawn, min(self.record.as_of, max(self.today, drawn)))
 
 
 def _markers(record: ProgramRecord) -> list[Marker]:
@@ -101,8 +108,9 @@ def _markers(record: ProgramRecord) -> list[Marker]:
     return found
 
 
-def program_story(record: ProgramRecord, pack: PolicyPack) -> Story:
-    """Each date and program week of a program's record, as of the record's date."""
+def program_story(record: ProgramRecord, pack: PolicyPack, today: date) -> Story:
+    """Each date and program week of a program's record, as of the record's date (its
+    weeks stop at `today` when that date lies ahead, bar entries dated later)."""
     limits = pack.limits
     start = record.admitted_on
     days: dict[date, Day] = {}
@@ -136,7 +144,12 @@ def program_story(record: ProgramRecord, pack: PolicyPack) -> Story:
 
     weeks: list[Week] = []
     if start is not None:
-        last = max([record.window_end, *days])
+        # Weeks run to the program's end as of the record's date (its discharge, or
+        # `as_of`), but never past today unless an entry or the last covered week is
+        # later: how far in the future `as_of` lies must not decide what a page costs
+        # (it drew 50,000 weeks, 17 MB, for as_of=2999-12-31).
+        drawn = max([start + timedelta(days=7 * limits.max_weeks - 1), *days])
+        last = max(drawn, min(record.window_end, today))
         for k in range(1, max(limits.max_weeks, week_number(start, last)) + 1):
             first = start + timedelta(days=7 * (k - 1))
             weeks.append(
@@ -148,4 +161,4 @@ def program_story(record: ProgramRecord, pack: PolicyPack) -> Story:
                     limits.max_days_per_week,
                 )
             )
-    return Story(record, pack, sorted(days.values(), key=lambda d: d.on), weeks, markers)
+    return Story(record, pack, sorted(days.values(), key=lambda d: d.on), weeks, markers, today)

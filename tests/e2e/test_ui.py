@@ -473,6 +473,26 @@ def test_pages_answer_on_both_stores_and_refuse_bad_input_with_a_page(tracker: T
                 assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
 
 
+def test_what_a_program_page_costs_does_not_grow_with_how_far_as_of_lies_ahead(
+    tracker: Tracker,
+) -> None:
+    """Issue 23, item 6: `as_of=2999-12-31` drew a week band for every week up to that
+    date (17 MB, 17 s of CPU). The chart now stops at today (or at a later entry or
+    covered week), so a page a year ahead and one a millennium ahead are the same page
+    but for the dates they print."""
+    ids = [str(pid) for _, pid, _ in load_demo(tracker)]
+    with TestClient(create_app(tracker)) as client:
+        for pid in ids:
+            near = client.get(f"/ui/programs/{pid}?as_of=2027-12-31")
+            far = client.get(f"/ui/programs/{pid}?as_of=2999-12-31")
+            assert near.status_code == far.status_code == 200
+            assert abs(len(far.content) - len(near.content)) < 2_000, (
+                len(near.content),
+                len(far.content),
+            )
+            assert len(far.content) < 250_000
+
+
 def test_a_regulators_program_page_names_no_worker_employer_or_claim(tab: Tab, site: Site) -> None:
     page = tab.page
     sign_in(page, site.base, site.tokens["regulator"])
