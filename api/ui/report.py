@@ -62,7 +62,7 @@ def report_data(
         },
         "claim": {
             "claim_number": WITHHELD if deidentified else (claim.claim_number if claim else ""),
-            "injury_date": claim.injury_date.isoformat() if claim else "",
+            "injury_date": claim.injury_date.isoformat() if claim and claim.injury_date else "",
             "body_region": str(claim.body_region).replace("_", " ") if claim else "",
         },
         "figures": [

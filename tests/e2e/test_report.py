@@ -19,7 +19,7 @@ from api.bootstrap import build_tracker
 from service import replay
 from service.application import Tracker
 from tests.alert_script import scripted_events
-from tests.helpers import LATER, send_all
+from tests.helpers import LATER, admitted, referred, send_all
 
 WHT = str(Path(sys.executable).with_name("wht"))
 
@@ -94,6 +94,20 @@ def test_the_report_page_prints_the_program_with_the_policys_words(tracker: Trac
     assert obligations  # the scripted program owes something by LATER
     for o in obligations:  # the report lists what GET .../due lists
         assert f"<td>{o['due_on']}</td><td>{o['kind']}</td><td>{o['clause']}</td>" in html
+
+
+def test_the_report_of_a_referral_without_an_injury_date_is_printed_not_a_500(
+    tracker: Tracker,
+) -> None:
+    """`injury_date` is optional in a referral: the page answered 500 without it."""
+    program_id = uuid4()
+    referral = referred()
+    del referral["data"]["claim"]["injury_date"]
+    send_all(tracker, program_id, [referral, admitted()])
+    with TestClient(create_app(tracker, projection=False)) as client:
+        page = client.get(f"/ui/programs/{program_id}/report")
+    assert page.status_code == 200, page.text[:300]
+    assert referral["data"]["claim"]["claim_number"] in page.text
 
 
 def test_a_regulator_sees_the_report_de_identified_and_a_provider_only_its_own(
