@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
+from defusedcsv import csv
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel

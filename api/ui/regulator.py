@@ -8,7 +8,6 @@ disagree (same read model, same cursors, same wait for the projection).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import asdict, dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from defusedcsv import csv
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 

