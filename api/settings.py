@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="Open connections past which a new one is closed at once."
     )
     # Alerts by webhook: docs/alerts.md.
+    webhook_allow_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts that webhook subscriptions may name although "
+        "they are loopback, private or link-local, or over plain http (a receiver inside "
+        "your own network). Any other destination must be https to a public address.",
+    )
     notify_backoff_base: float = Field(
         default=1.0, description="Seconds before a failed delivery's first retry (then doubling)."
     )

@@ -23,6 +23,9 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Starlette's TestClient addresses every request to the host "testserver": an open
 # service (no API key) answers only loopback names and those of WHT_ALLOWED_HOSTS.
 os.environ.setdefault("WHT_ALLOWED_HOSTS", "testserver")
+# The tests' webhook receivers listen on 127.0.0.1 (tests/receiver.py): named, as an
+# operator names a receiver inside its own network.
+os.environ.setdefault("WHT_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
 
 
 def _admin() -> psycopg.Connection:

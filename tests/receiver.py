@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from service.notify import Destinations
+
+# Receivers listen on 127.0.0.1: subscriptions and notifiers made in-process name it,
+# as an operator names a receiver inside its network (WHT_WEBHOOK_ALLOW_HOSTS; the
+# test suite sets that for the servers it starts, in tests/conftest.py).
+LOCAL = Destinations.allowing("127.0.0.1")
+
 
 def signed_correctly(secret: str, header: str, body: bytes) -> bool:
     """`Wht-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`."""

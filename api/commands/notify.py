@@ -13,7 +13,7 @@ import typer
 from api.settings import Settings
 from api.terminal import settings_of, tracker_session
 from service.application import Tracker
-from service.notify import AlertStore, Notifier, RetryPolicy, open_alert_store
+from service.notify import AlertStore, Destinations, Notifier, RetryPolicy, open_alert_store
 
 
 def notifier_for(tracker: Tracker, settings: Settings, store: AlertStore | None = None) -> Notifier:
@@ -29,6 +29,7 @@ def notifier_for(tracker: Tracker, settings: Settings, store: AlertStore | None 
         ),
         poll=settings.notify_poll,
         sweep_every=settings.notify_sweep_every,
+        destinations=Destinations.allowing(settings.webhook_allow_hosts),
     )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import TrackerDep
 from api.openapi import problem_responses
 from api.problems import problem
-from service.notify import AlertStore, Subscriptions, open_alert_store
+from service.notify import AlertStore, Destinations, Subscriptions, open_alert_store
 from service.security import ApiKey, Role
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"])
@@ -22,7 +22,11 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"])
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2000, description="http(s) URL the alerts are POSTed to")
+    url: str = Field(
+        max_length=2000,
+        description="https URL the alerts are POSTed to (a public address), or http(s) to a "
+        "host named in WHT_WEBHOOK_ALLOW_HOSTS",
+    )
     kinds: list[str] = Field(
         max_length=4,
         description="finding_added, discharge_eligible, due_soon, obligation_missed",
@@ -36,7 +40,9 @@ def get_subscriptions(request: Request, tracker: TrackerDep) -> Subscriptions:
     store: AlertStore | None = getattr(request.app.state, "alert_store", None)
     if store is None:
         store = request.app.state.alert_store = open_alert_store(tracker)
-    return Subscriptions(tracker, store)
+    settings = getattr(request.app.state, "settings", None)
+    allowed = getattr(settings, "webhook_allow_hosts", "") or ""
+    return Subscriptions(tracker, store, Destinations.allowing(allowed))
 
 
 SubscriptionsDep = Annotated[Subscriptions, Depends(get_subscriptions)]
@@ -123,12 +129,28 @@ def deliveries(
     subscription_id: str, request: Request, subscriptions: SubscriptionsDep
 ) -> dict[str, Any]:
     """Each delivery (newest first) with its status and every attempt: when, the
-    receiver's status code or the error."""
+    receiver's status code or the error (an admin's key reads why a connection failed;
+    others read only that it did, so that a URL cannot probe what answers where)."""
     found = subscriptions.deliveries(subscription_id, _owner(request))
+    key = _key(request)
+    detailed = key is None or key.role is Role.ADMIN
     return {
         "subscription_id": subscription_id,
         "deliveries": [
-            {**{k: v for k, v in d.items() if k != "body"}, "payload": json.loads(d["body"])}
+            {
+                **{k: v for k, v in d.items() if k not in ("body", "attempts")},
+                "attempts": [a if detailed else _undetailed(a) for a in d["attempts"]],
+                "payload": json.loads(d["body"]),
+            }
             for d in found
         ],
     }
+
+
+def _undetailed(attempt: dict[str, Any]) -> dict[str, Any]:
+    """An attempt as a non-admin reads it: the receiver's status code, and for an
+    attempt that got none, only that it failed."""
+    error = attempt.get("error")
+    if error is None or (attempt.get("status_code") is not None and error.startswith("HTTP ")):
+        return attempt
+    return {**attempt, "error": "not delivered (an admin's key reads why)"}

@@ -5,6 +5,7 @@ docs/alerts.md describes them for receivers."""
 from __future__ import annotations
 
 from service.notify.backends import open_alert_store
+from service.notify.destinations import Destinations
 from service.notify.runner import Notifier, notifier_lock
 from service.notify.sender import SIGNATURE_HEADER, RetryPolicy, signature
 from service.notify.store import KINDS, AlertStore, Subscription
@@ -19,6 +20,7 @@ __all__ = [
     "KINDS",
     "SIGNATURE_HEADER",
     "AlertStore",
+    "Destinations",
     "InvalidSubscription",
     "Notifier",
     "ObligationsFor",

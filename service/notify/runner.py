@@ -22,6 +22,7 @@ from typing import Any
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from service.application import Tracker
+from service.notify.destinations import Destinations
 from service.notify.follower import AlertFollower
 from service.notify.sender import RetryPolicy, Sender
 from service.notify.store import AlertStore
@@ -56,12 +57,13 @@ class Notifier:
         sweep_every: float = 60.0,
         obligations: ObligationsFor = obligations_for,
         lock: ProjectorLock | None = None,
+        destinations: Destinations | None = None,
     ) -> None:
         self.tracker = tracker
         self.store = store
         self.follower = AlertFollower(tracker, store)
         self.sweep = Sweep(tracker, store, obligations)
-        self.sender = Sender(tracker, store, policy or RetryPolicy())
+        self.sender = Sender(tracker, store, policy or RetryPolicy(), destinations)
         self.poll = poll
         self.sweep_every = sweep_every
         self.lock = lock if lock is not None else notifier_lock(tracker)

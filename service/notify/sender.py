@@ -20,6 +20,7 @@ from typing import Any
 
 from domain.program import format_instant
 from service.application import Tracker
+from service.notify.destinations import Destinations
 from service.notify.store import DELIVERED, FAILED, PENDING, AlertStore, Due
 
 SIGNATURE_HEADER = "Wht-Signature"
@@ -70,10 +71,17 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
 class Sender:
     """Sends what the outbox holds due, one alert at a time."""
 
-    def __init__(self, tracker: Tracker, store: AlertStore, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        tracker: Tracker,
+        store: AlertStore,
+        policy: RetryPolicy,
+        destinations: Destinations | None = None,
+    ) -> None:
         self.tracker = tracker
         self.store = store
         self.policy = policy
+        self.destinations = destinations if destinations is not None else Destinations()
 
     def send_due(self, limit: int = 50) -> int:
         """Attempt every delivery due now (at most `limit`); returns how many were tried."""
@@ -91,12 +99,17 @@ class Sender:
         }
         code: int | None = None
         error: str | None = None
-        try:
-            code = post(item.url, body, headers, self.policy.timeout)
-            if not 200 <= code < 300:
-                error = f"HTTP {code}"
-        except (OSError, ValueError) as exc:  # refused, reset, timed out, bad URL
-            error = f"{type(exc).__name__}: {exc}"[:500]
+        # Checked again before every attempt: what the host resolves to can change.
+        refusal = self.destinations.refusal(item.url)
+        if refusal is not None:
+            error = f"destination refused, not sent: {refusal}"[:500]
+        else:
+            try:
+                code = post(item.url, body, headers, self.policy.timeout)
+                if not 200 <= code < 300:
+                    error = f"HTTP {code}"
+            except (OSError, ValueError) as exc:  # refused, reset, timed out, bad URL
+                error = f"{type(exc).__name__}: {exc}"[:500]
         now = time.time()
         attempts = item.attempts + 1
         if error is None:

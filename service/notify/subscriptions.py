@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from domain.errors import InvalidRequest, NotFound
 from domain.program import format_instant
 from service.application import Tracker
+from service.notify.destinations import Destinations
 from service.notify.store import KINDS, AlertStore, Subscription
 from service.storage import store_errors
 
@@ -28,17 +28,16 @@ class InvalidSubscription(InvalidRequest):
     title = "Invalid subscription"
 
 
-def _check(url: str, kinds: list[str], secret: str, lead_days: int) -> None:
+def _check(
+    url: str, kinds: list[str], secret: str, lead_days: int, destinations: Destinations
+) -> None:
     errors: list[dict[str, Any]] = []
     for name, text in (("url", url), ("secret", secret), *(("kinds", k) for k in kinds)):
         if "\x00" in text:  # PostgreSQL text cannot hold it
             errors.append({"loc": ["body", name], "msg": "no NUL characters"})
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        errors.append({"loc": ["body", "url"], "msg": "an http:// or https:// URL with a host"})
+    refusal = None if "\x00" in url else destinations.refusal(url, unresolved_ok=True)
+    if refusal is not None:
+        errors.append({"loc": ["body", "url"], "msg": refusal})
     unknown = [k for k in kinds if k not in KINDS]
     if not kinds or unknown:
         errors.append({"loc": ["body", "kinds"], "msg": f"one or more of {', '.join(KINDS)}"})
@@ -57,9 +56,13 @@ def _check(url: str, kinds: list[str], secret: str, lead_days: int) -> None:
 class Subscriptions:
     """Subscriptions in the tracker's store (`AlertStore`)."""
 
-    def __init__(self, tracker: Tracker, store: AlertStore) -> None:
+    def __init__(
+        self, tracker: Tracker, store: AlertStore, destinations: Destinations | None = None
+    ) -> None:
         self.tracker = tracker
         self.store = store
+        # Where alerts may go (`destinations`): https to public addresses, unless named.
+        self.destinations = destinations if destinations is not None else Destinations()
 
     def create(
         self,
@@ -72,7 +75,7 @@ class Subscriptions:
         created_by: str | None = None,
     ) -> Subscription:
         """A new subscription; it hears of events stored from now on."""
-        _check(url, kinds, secret, lead_days)
+        _check(url, kinds, secret, lead_days, self.destinations)
         if provider_id is not None and "\x00" in provider_id:
             raise InvalidSubscription(
                 "provider_id cannot hold a NUL character.",

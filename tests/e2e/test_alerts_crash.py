@@ -32,7 +32,7 @@ from api.bootstrap import build_tracker
 from service.notify import Subscriptions, open_alert_store
 from tests.alert_script import SECRET, expected_alerts, said, scripted_events
 from tests.helpers import send_all
-from tests.receiver import Receiver
+from tests.receiver import LOCAL, Receiver
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def test_every_alert_arrives_after_a_kill_while_the_receiver_is_down(
     receiver = Receiver(SECRET).start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        subscriptions = Subscriptions(tracker, open_alert_store(tracker))
+        subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
         made = subscriptions.create(
             url=receiver.url,
             kinds=["finding_added", "discharge_eligible"],

@@ -16,7 +16,7 @@ from service.notify import Notifier, RetryPolicy, Subscriptions, open_alert_stor
 from service.notify.sender import signature
 from tests.alert_script import SECRET, expected_alerts, said, scripted_events
 from tests.helpers import send, send_all
-from tests.receiver import Receiver, signed_correctly
+from tests.receiver import LOCAL, Receiver, signed_correctly
 
 FAST = RetryPolicy(base=0.05, cap=0.2, retry_for=60.0, timeout=2.0)
 
@@ -29,7 +29,14 @@ def receiver() -> Iterator[Receiver]:
 
 
 def notifier_on(tracker: Tracker, **kwargs: object) -> Notifier:
-    return Notifier(tracker, open_alert_store(tracker), policy=FAST, poll=0.05, **kwargs)  # type: ignore[arg-type]
+    return Notifier(
+        tracker,
+        open_alert_store(tracker),
+        policy=FAST,
+        poll=0.05,
+        destinations=LOCAL,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def run_until(notifier: Notifier, receiver: Receiver, count: int, timeout: float = 20) -> None:
@@ -42,7 +49,7 @@ def run_until(notifier: Notifier, receiver: Receiver, count: int, timeout: float
 def test_a_scripted_program_alerts_its_receipts_findings_and_its_eligibility_signed(
     tracker: Tracker, receiver: Receiver
 ) -> None:
-    subscriptions = Subscriptions(tracker, open_alert_store(tracker))
+    subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
     made = subscriptions.create(
         url=receiver.url,
         kinds=["finding_added", "discharge_eligible"],
@@ -71,7 +78,7 @@ def test_a_scripted_program_alerts_its_receipts_findings_and_its_eligibility_sig
 def test_a_refused_alert_is_retried_with_the_same_delivery_id_until_acknowledged(
     tracker: Tracker, receiver: Receiver
 ) -> None:
-    subscriptions = Subscriptions(tracker, open_alert_store(tracker))
+    subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
     made = subscriptions.create(
         url=receiver.url, kinds=["finding_added"], secret=SECRET, provider_id="clinic-north"
     )
@@ -97,7 +104,7 @@ def test_a_refused_alert_is_retried_with_the_same_delivery_id_until_acknowledged
 def test_subscriptions_hear_only_their_provider_and_only_events_after_them(
     tracker: Tracker, receiver: Receiver
 ) -> None:
-    subscriptions = Subscriptions(tracker, open_alert_store(tracker))
+    subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
     before = uuid4()
     send(tracker, before, scripted_events()[0])  # stored before the subscription
     subscriptions.create(
@@ -115,7 +122,7 @@ def test_subscriptions_hear_only_their_provider_and_only_events_after_them(
 
 
 def test_a_deleted_subscription_gets_nothing_more(tracker: Tracker, receiver: Receiver) -> None:
-    subscriptions = Subscriptions(tracker, open_alert_store(tracker))
+    subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
     made = subscriptions.create(
         url=receiver.url, kinds=["finding_added"], secret=SECRET, provider_id=None
     )
@@ -134,7 +141,7 @@ def test_the_sweep_alerts_each_obligation_once_per_subscription(
 ) -> None:
     program_id = uuid4()
     send(tracker, program_id, scripted_events()[0])
-    Subscriptions(tracker, open_alert_store(tracker)).create(
+    Subscriptions(tracker, open_alert_store(tracker), LOCAL).create(
         url=receiver.url,
         kinds=["due_soon", "obligation_missed"],
         secret=SECRET,
@@ -194,7 +201,7 @@ def test_the_sweep_alerts_the_obligations_the_due_list_calls_missed(
     program_id = uuid4()
     for body in scripted_events()[:2]:
         send(tracker, program_id, body)
-    Subscriptions(tracker, open_alert_store(tracker)).create(
+    Subscriptions(tracker, open_alert_store(tracker), LOCAL).create(
         url=receiver.url, kinds=["obligation_missed"], secret=SECRET, provider_id=None
     )
     view = tracker.view(program_id)
