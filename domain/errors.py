@@ -94,9 +94,9 @@ class InvalidRequest(TrackerError):
     """A request that cannot be read: a query parameter, a cursor, an API key request.
     Nothing is refused as a fact (that is InvalidEvent); the API answers 422 for both."""
 
-    # The title the API has always given these answers (they were InvalidEvents); kept
-    # so that the HTTP answers stay the same.
-    title = "Invalid event"
+    # Not "Invalid event", which these answers were titled while they were InvalidEvents:
+    # a bad query parameter or cursor is no event (issue 23, item 8).
+    title = "Invalid request"
 
     def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)

@@ -131,6 +131,12 @@ def test_an_unknown_query_parameter_is_refused_and_named(client: Any) -> None:
     )
     assert_422(response, "asof")
     assert "asof" in response.json()["detail"] and "as_of" in response.json()["detail"]
+    # A query is no event: its refusal is not titled as one (issue 23, item 8).
+    assert response.json()["title"] == "Invalid request"
+    bad_date = test_client.get(
+        f"/v1/programs/{program_id}/compliance?as_of=2026-13-01", headers=keys["payer"]
+    )
+    assert bad_date.status_code == 422 and bad_date.json()["title"] == "Invalid request"
     ok = test_client.get(
         f"/v1/programs/{program_id}/compliance?as_of=2026-03-10", headers=keys["payer"]
     )
