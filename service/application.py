@@ -36,6 +36,7 @@ from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog
 from domain.program import Program, format_instant
 from projections.compliance import Assessment
+from service.integrity import TrailDamaged
 from service.judging import ALWAYS, Batch, Referrals, View
 from service.persistence import IndexRow
 from service.receipts import Receipt, Receipts, receipt_date, stored_version
@@ -139,7 +140,21 @@ class Tracker(Receipts):
                 seen[event.event_id] = (sha, index)
                 prior = priors.get(event.event_id)
                 if prior is not None:
-                    receipts.append(self._repeat(prior, sha))
+                    receipt = self._repeat(prior, sha)  # the same body: the same program
+                    if prior.program_id not in programs:
+                        programs[prior.program_id] = self._load(prior.program_id)
+                    held = stored_version(programs[prior.program_id], event.event_id)
+                    if held != prior.version:
+                        # Indexed, but gone from the trail (a row deleted from the
+                        # store): never acknowledge what is not stored.
+                        raise TrailDamaged(
+                            f"event_id {event.event_id} was recorded at version "
+                            f"{prior.version} of program {prior.program_id}, but its stored "
+                            "trail no longer holds it; nothing was stored. GET "
+                            f"/v1/programs/{prior.program_id}/integrity lists the damage.",
+                            first_bad_version=prior.version,
+                        )
+                    receipts.append(receipt)
                     continue
                 if program_id not in programs:
                     programs[program_id] = self._load(program_id)

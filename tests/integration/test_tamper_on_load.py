@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -26,7 +26,7 @@ from domain.program import event_hash
 from service.application import Tracker
 from service.integrity import TrailDamaged
 from tests.audit_builders import standard_program
-from tests.helpers import ADMITTED_ON, plus, send, session
+from tests.helpers import ADMITTED_ON, admitted, plus, referred, send, session
 
 ALTERED = 5  # the program's second session (referral, admission, evaluation, sessions)
 
@@ -122,5 +122,44 @@ def test_an_altered_fact_with_its_own_hash_recomputed_breaks_the_next_link(
         # predecessor's hash); the refusal names the first bad version the integrity
         # report finds, the altered one (its body no longer matches the event index).
         assert refused.value.extra["first_bad_version"] == ALTERED
+    finally:
+        tracker.close()
+
+
+def delete_last_row(store_url: str, program_id: UUID, version: int) -> None:
+    if store_url.startswith("sqlite:///"):
+        with sqlite3.connect(store_url[len("sqlite:///") :]) as db:
+            db.execute(
+                "DELETE FROM stored_events WHERE originator_id = ? AND originator_version = ?",
+                (program_id.hex, version),
+            )
+        return
+    with psycopg.connect(store_url, autocommit=True) as db:
+        db.execute(
+            "DELETE FROM wht_events WHERE originator_id = %s AND originator_version = %s",
+            (program_id, version),
+        )
+
+
+def test_a_resent_event_whose_row_was_deleted_is_never_acknowledged(store_url: str) -> None:
+    """Issue 23, item 5: with a trail's last row deleted, a resend of that event answered
+    200 with its original receipt, although the event was no longer stored. The index
+    still names it; the trail does not hold it: the resend is refused (409)."""
+    tracker = build_tracker(store_url)
+    program_id = uuid4()
+    try:
+        bodies = [referred(), admitted(), session(plus(ADMITTED_ON, 1))]
+        for body in bodies:
+            send(tracker, program_id, body)
+    finally:
+        tracker.close()
+    delete_last_row(store_url, program_id, len(bodies))
+
+    tracker = build_tracker(store_url)
+    try:
+        with pytest.raises(TrailDamaged, match="no longer holds it"):
+            send(tracker, program_id, bodies[-1])
+        assert stored_versions(tracker, program_id) == [1, 2]
+        assert send(tracker, program_id, bodies[1]).status == 200  # still there: a repeat
     finally:
         tracker.close()
