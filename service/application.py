@@ -140,21 +140,9 @@ class Tracker(Receipts):
                 seen[event.event_id] = (sha, index)
                 prior = priors.get(event.event_id)
                 if prior is not None:
-                    receipt = self._repeat(prior, sha)  # the same body: the same program
-                    if prior.program_id not in programs:
-                        programs[prior.program_id] = self._load(prior.program_id)
-                    held = stored_version(programs[prior.program_id], event.event_id)
-                    if held != prior.version:
-                        # Indexed, but gone from the trail (a row deleted from the
-                        # store): never acknowledge what is not stored.
-                        raise TrailDamaged(
-                            f"event_id {event.event_id} was recorded at version "
-                            f"{prior.version} of program {prior.program_id}, but its stored "
-                            "trail no longer holds it; nothing was stored. GET "
-                            f"/v1/programs/{prior.program_id}/integrity lists the damage.",
-                            first_bad_version=prior.version,
-                        )
-                    receipts.append(receipt)
+                    if prior.body_sha == sha:  # the same body, so the same program
+                        self._still_stored(prior, programs)
+                    receipts.append(self._repeat(prior, sha))  # or a conflict
                     continue
                 if program_id not in programs:
                     programs[program_id] = self._load(program_id)
@@ -192,6 +180,20 @@ class Tracker(Receipts):
                 assert first is not None
                 receipts[i] = Receipt(200, first.body)
         return [r for r in receipts if r is not None]
+
+    def _still_stored(self, prior: IndexRow, programs: Batch) -> None:
+        """Refuse a resend whose event the index names but the trail no longer holds (a
+        row deleted from the store): never acknowledge what is not stored."""
+        if prior.program_id not in programs:
+            programs[prior.program_id] = self._load(prior.program_id)
+        if stored_version(programs[prior.program_id], prior.event_id) != prior.version:
+            raise TrailDamaged(
+                f"event_id {prior.event_id} was recorded at version {prior.version} of "
+                f"program {prior.program_id}, but its stored trail no longer holds it; "
+                f"nothing was stored. GET /v1/programs/{prior.program_id}/integrity lists "
+                "the damage.",
+                first_bad_version=prior.version,
+            )
 
     def _remember(self, program_id: UUID, version: int, today: date, after: Assessment) -> None:
         # The assessment after the last ingest is the "before" of the next one
