@@ -6,13 +6,20 @@ library's `Tracking` objects, so each event is applied once, in the
 transaction that records its tracking (`catch_up`, which `wht rebuild` and
 `wht project --once` use, records up to `RECORD_BATCH` events a transaction, a
 rebuild `REBUILD_BATCH`,
-tracked at the last of them). On PostgreSQL it iterates the
-library's `ApplicationSubscription` (LISTEN/NOTIFY, no polling); SQLite
-recorders cannot subscribe in eventsourcing 9.5, so there it follows the log
+tracked at the last of them). On PostgreSQL it LISTENs on the events' channel
+(the library NOTIFYs it with every insert) and catches up each time it is
+notified, and at least every `LISTEN_POLL` seconds; SQLite recorders cannot
+subscribe in eventsourcing 9.5, so there it follows the log
 (`select_notifications` from the tracked position, `mapper.to_domain_event`).
-On PostgreSQL too the events are applied by `catch_up`, batched, each time the
-subscription says more were stored (a commit per event was the projector's
-limit on PostgreSQL).
+Either way the events are applied by `catch_up`, batched (a commit per event was
+the projector's limit on PostgreSQL).
+
+It does not use the library's `ApplicationSubscription`: in eventsourcing 9.5.6
+that selects what is stored in one thread and starts its LISTEN in another, later,
+so events stored in between are not notified, and a runner started just before
+they were stored waited for the next event, for ever (issue 20: a test that
+seeded right after `start()` timed out). Here LISTEN is in force before the
+first catch-up, and the poll bounds what a lost notification could cost.
 
 Only one projector writes at a time, across processes: the runner first takes
 a lock (a PostgreSQL advisory lock, or an flock beside the SQLite file) and
@@ -30,13 +37,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import Notification, Tracking
-from eventsourcing.projection import ApplicationSubscription
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
 
 from domain.program import Program
 from projections.referrals import referral_spans
 from service.application import Referrals, Tracker
+from service.persistence.schema import conninfo_of
 from service.readmodel.locks import ProjectorLock, partition_lock
 from service.readmodel.partitions import LayoutMismatch, Partition, partitions_of
 from service.readmodel.projection import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
@@ -50,6 +59,9 @@ RECORD_BATCH = 100
 # A rebuild's (`wht rebuild`): on a store of 10,000 programs a commit cost ~34 ms,
 # a third of the rebuild; 500 events a commit made it ~20 % faster.
 REBUILD_BATCH = 500
+# On PostgreSQL, the longest the projector waits for a notification before it looks
+# for new events anyway (a notification can be lost: a connection that drops).
+LISTEN_POLL = 1.0
 assert max(RECORD_BATCH, REBUILD_BATCH) <= min(PROGRAM_CACHE_SIZE, BATCH)
 REFERRAL_CACHE_SIZE = 65536  # physician referrals whose programs a catch-up keeps
 
@@ -148,7 +160,6 @@ class ReadModelRunner:
         # Set to stop: shared with a `PartitionsRunner` that runs this one's catch-ups.
         self._stopping = stopping if stopping is not None else threading.Event()
         self._thread: threading.Thread | None = None
-        self._subscription: ApplicationSubscription[UUID] | None = None
         # The position this runner last applied, for ingests that keep pace (`keep_pace`).
         self._applied = threading.Condition()
         self._applied_at = 0
@@ -229,9 +240,6 @@ class ReadModelRunner:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
-        subscription = self._subscription
-        if subscription is not None:
-            subscription.stop()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -307,26 +315,25 @@ class ReadModelRunner:
                     return
 
     def _subscribe(self) -> None:
-        # The subscription (LISTEN/NOTIFY) says when events were stored; they are
-        # applied by `catch_up`, everything stored so far in batches of
-        # RECORD_BATCH a transaction, not one transaction an event. Events the
-        # subscription yields after that catch-up has applied them are skipped.
-        start = self.view.max_tracking_id(self.name)
-        applied = start or 0
-        with ApplicationSubscription(self.tracker, gt=start) as subscription:
-            self._subscription = subscription
-            try:
-                if self._stopping.is_set():
+        # LISTEN first, on a connection of its own, then catch up: every event stored
+        # after the LISTEN is notified, every one before it is caught up. Each
+        # notification wakes one catch-up of everything stored so far (batched, a
+        # transaction per RECORD_BATCH events); the ones that queued meanwhile are
+        # drained, and a quiet LISTEN_POLL seconds also catches up, so a lost
+        # notification costs at most that.
+        recorder = self.tracker.recorder
+        channel = SQL("LISTEN {0}").format(Identifier(recorder.channel_name))  # type: ignore[attr-defined]
+        conninfo = conninfo_of(recorder.datastore)  # type: ignore[attr-defined]
+        with psycopg.connect(**conninfo, autocommit=True) as conn:
+            conn.execute(channel)
+            while not self._stopping.is_set():
+                self.catch_up()
+                for _ in conn.notifies(timeout=LISTEN_POLL, stop_after=1):
+                    pass
+                for _ in conn.notifies(timeout=0.0):  # drain what queued meanwhile
+                    pass
+                if self._stopping.is_set() or not self.lock.acquire():
                     return
-                for _, tracking in subscription:
-                    if tracking.notification_id <= applied:
-                        continue
-                    self.catch_up()
-                    applied = self.position()
-                    if self._stopping.is_set():
-                        return
-            finally:
-                self._subscription = None
 
     def wait_for(self, notification_id: int | None, timeout: float) -> None:
         """Block until the read model has applied `notification_id` (TimeoutError if not)."""

@@ -32,7 +32,7 @@ from domain.errors import ProgramNotFound
 from service.application import Tracker
 from service.readmodel.locks import PROJECTOR_LOCK, AdvisoryLock
 from service.readmodel.projection import provider_of
-from service.readmodel.runner import ReadModelRunner
+from service.readmodel.runner import ReadModelRunner, open_read_model
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
 from tests.conftest import PG_ADMIN
 from tests.histories import Body, sample_program, send_in_batches
@@ -210,6 +210,39 @@ def test_the_background_projection_keeps_up_until_stopped(
     assert_agrees(tracker, view, provider, ids)
     runner.stop()
     assert runner.state == "stopped"
+
+
+def test_events_stored_while_the_projector_starts_listening_are_applied(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: the library's subscription selected what was stored in one thread and
+    started its LISTEN in another, later; events stored in between were never notified,
+    and a projector started just before them waited for the next event, for ever (seen
+    once in CI as a 30 s timeout, after pools stopped opening 10 connections at start
+    and the LISTEN's connection came slower). The window is widened here: the library's
+    LISTEN starts 3 s late. The projector now LISTENs before it first catches up."""
+    from eventsourcing.postgres import PostgresSubscription
+
+    late = PostgresSubscription._listen
+
+    def listen_late(self: PostgresSubscription) -> None:
+        time.sleep(3)
+        late(self)
+
+    monkeypatch.setattr(PostgresSubscription, "_listen", listen_late)
+    tracker = build_tracker(pg_url)
+    runner = ReadModelRunner(tracker, open_read_model(tracker))
+    try:
+        runner.start()
+        deadline = time.monotonic() + 10
+        while runner.state != "active" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seed(tracker, 3)
+        runner.wait_for(runner.latest(), timeout=10)
+    finally:
+        runner.stop()
+        runner.lock.release()
+        tracker.close()
 
 
 def server_sessions(store_url: str) -> int:
