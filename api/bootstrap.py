@@ -27,7 +27,7 @@ COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
 
 
 def store_env(database_url: str) -> dict[str, str]:
-    """The eventsourcing environment for a WHT_DATABASE_URL (API.md, "Command line")."""
+    """The eventsourcing environment for a WHT_DATABASE_URL (docs/reference/cli.md)."""
     if database_url.startswith("sqlite:///"):
         path = database_url[len("sqlite:///") :]
         if not path:

@@ -1,10 +1,10 @@
-"""Response schemas of the HTTP contract (API.md): what each route answers, for the
+"""Response schemas of the HTTP contract (docs/reference/http.md): what each route answers, for the
 OpenAPI document and the clients generated from it.
 
 The routes build their answers from plain data (`as_dict`, `figures`); these models
 declare those answers and are never used to serialize them, so declaring a route
 changes no byte of what it answers. Every model allows fields beyond those named
-(API.md: "anything may be added beside them").
+(docs/reference/http.md: "anything may be added beside them").
 """
 
 from __future__ import annotations

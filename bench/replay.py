@@ -11,7 +11,7 @@ other tenants' load, and the call is single-threaded. Linear work would give
 10; the work that assessed every prefix from scratch gave about 75.
 
 The answer itself is not linear: each step's figures carry every finding so
-far (API.md), so the JSON grows with steps times findings; its size is
+far (docs/reference/http.md), so the JSON grows with steps times findings; its size is
 reported beside the times (`answer_bytes`).
 """
 

@@ -81,7 +81,7 @@ class IntegrityReport:
         return min((p.version for p in self.problems), default=None)
 
     def as_dict(self) -> dict[str, Any]:
-        """The report as API.md's integrity answer, with every problem found."""
+        """The report as docs/reference/http.md's integrity answer, with every problem found."""
         return {
             "program_id": str(self.program_id),
             "ok": self.ok,

@@ -72,7 +72,7 @@ class InvalidEvent(TrackerError):
 class DayOverTwentyFourHours(InvalidEvent):
     """A session that would make one date's standing sessions exceed 24 hours.
 
-    A day has 24 hours, so such a session cannot be a fact (DOMAIN.md R3);
+    A day has 24 hours, so such a session cannot be a fact (docs/domain.md R3);
     a day over the policy's 8 hours is recorded and becomes a finding.
     """
 

@@ -1,11 +1,11 @@
 """What a provider can tell the tracker: one pydantic model per event type.
 
-These are the bodies (`data`) of the events of DOMAIN.md and API.md. They check
+These are the bodies (`data`) of the events of docs/domain.md and docs/reference/http.md. They check
 shape only (types, enumerations, ranges). Whether a fact breaks the policy is
 never decided here: that is a finding, derived in `projections/`.
 
 Leaf fields that a clinic may reasonably leave out have defaults; unknown
-fields are always refused (API.md: "Unknown fields are rejected"). Booleans and
+fields are always refused (docs/reference/http.md: "Unknown fields are rejected"). Booleans and
 integers are JSON's own (strict): lax pydantic would take 0, "yes" or "20".
 """
 
@@ -149,7 +149,7 @@ class Worker(Strict):
     name: ShortText = ""
     employer: ShortText = ""
     job_title: ShortText = ""
-    # Text (API.md). Early trails stored lists here; they still load, but a
+    # Text (docs/reference/http.md). Early trails stored lists here; they still load, but a
     # client can no longer send one (a free-form tree broke pages at depth 245).
     work_history: Text | list[Any] = ""
 
@@ -234,7 +234,7 @@ class AncillaryMinutes(Strict):
 
 
 def _json_number(value: Any) -> Any:
-    # API.md: hours are JSON numbers. Lax pydantic would also take the text "8".
+    # docs/reference/http.md: hours are JSON numbers. Lax pydantic would also take the text "8".
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("must be a JSON number")
     return value
@@ -244,7 +244,7 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-# Hours are exact decimals inside, JSON numbers outside (API.md).
+# Hours are exact decimals inside, JSON numbers outside (docs/reference/http.md).
 Hours = Annotated[
     Decimal,
     BeforeValidator(_json_number),
@@ -269,7 +269,7 @@ class AbsenceRecorded(Strict):
 
 
 class TardinessRecorded(Strict):
-    # Under a minute late is not late: such an entry cannot be a fact (DOMAIN.md R3).
+    # Under a minute late is not late: such an entry cannot be a fact (docs/domain.md R3).
     minutes_late: StrictInt = Field(ge=0, le=1440)
 
     @field_validator("minutes_late")

@@ -1,6 +1,6 @@
 """The program aggregate: one event-sourced trail per work hardening program.
 
-The aggregate decides only what can be recorded (DOMAIN.md, principle 1): a
+The aggregate decides only what can be recorded (docs/domain.md, principle 1): a
 second referral, admission or discharge, and retractions of nothing. Whether
 a fact complies with the policy is derived later, from the trail, in
 `projections/`. Every event carries the SHA-256 of its canonical form chained
@@ -177,7 +177,7 @@ class Program(Aggregate):
         data: dict[str, Any],
         recorded_at: datetime,
     ) -> None:
-        """Append a fact, refusing only what cannot be a fact (DOMAIN.md, principle 1)."""
+        """Append a fact, refusing only what cannot be a fact (docs/domain.md, principle 1)."""
         self.check(event_type, data, occurred_on)
         version = self.version + 1
         digest = event_hash(
@@ -228,7 +228,7 @@ class Program(Aggregate):
                 )
 
     def _check_day_hours(self, on: date, hours: Decimal) -> None:
-        # DOMAIN.md R3: a date has 24 hours; the standing (not retracted)
+        # docs/domain.md R3: a date has 24 hours; the standing (not retracted)
         # sessions of one date cannot add up to more.
         recorded = sum(
             (

@@ -94,7 +94,7 @@ def overdue_gaps(
     a conference) from `start` to `end`; a gap longer than `interval` days
     gives `(anchor, next anchor or None, first day past the interval)`, the
     last dated at most `end`. Each gap is settled by the anchors up to its
-    due day, so an anchor that comes late leaves it (DOMAIN.md R1).
+    due day, so an anchor that comes late leaves it (docs/domain.md R1).
     """
     points = sorted({start} | {a for a in anchors if start <= a <= end})
     gaps: list[tuple[date, date | None, date]] = []

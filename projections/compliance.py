@@ -239,7 +239,7 @@ _hours = itemgetter(1)  # a SessionDay's hours
 def status_of(record: ProgramRecord) -> str:
     """The program's status: withdrawn, discharged, admitted or referred.
 
-    `withdrawn` when every referral of the program is retracted (DOMAIN.md R10).
+    `withdrawn` when every referral of the program is retracted (docs/domain.md R10).
     """
     if record.withdrawn:
         return "withdrawn"

@@ -18,7 +18,7 @@ program is left?". Each obligation is one of the rules' own deadlines
 
 An obligation is `open` while `due_on >= as_of` and `missed` after; a missed
 one stays listed until fulfilled (its finding, dated the day after `due_on`,
-stays for good: DOMAIN.md R1). A withdrawn program owes nothing.
+stays for good: docs/domain.md R1). A withdrawn program owes nothing.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Obligation:
         return OPEN if self.due_on >= as_of else MISSED
 
     def as_dict(self, as_of: date) -> dict[str, Any]:
-        """The obligation as API.md's JSON, its status judged at `as_of`."""
+        """The obligation as docs/reference/http.md's JSON, its status judged at `as_of`."""
         found: dict[str, Any] = {
             "kind": self.kind,
             "clause": self.clause,

@@ -4,7 +4,7 @@ The read model needs the state (status, discharge eligibility, finding codes)
 on each of a dozen breakpoints after every event. Judging each breakpoint
 from the whole record made a rebuild cost about 17 judgements an event.
 
-DOMAIN.md R1 says a finding is dated the day its breach happened and judged
+docs/domain.md R1 says a finding is dated the day its breach happened and judged
 only from facts of that day or before. The rules keep that for every fact
 but the program's singletons (referral, admission, evaluation, discharge,
 report), which they read whatever their date: COV-1's finding is dated the

@@ -183,7 +183,7 @@ class Filing:
 
     @property
     def withdrawn(self) -> bool:
-        """Every referral of the program is retracted (DOMAIN.md R10)."""
+        """Every referral of the program is retracted (docs/domain.md R10)."""
         return self._referred and not self._referrals
 
     def record(self, as_of: date, sessions_since: date | None = None) -> ProgramRecord:

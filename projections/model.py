@@ -84,7 +84,7 @@ class BillingDay:
     lines: tuple[BillingLine, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        """The day as JSON-ready primitives (API.md's billing line)."""
+        """The day as JSON-ready primitives (docs/reference/http.md's billing line)."""
         return {
             "date": self.date.isoformat(),
             "hours": json_number(self.hours),
@@ -94,7 +94,7 @@ class BillingDay:
 
 @dataclass(frozen=True)
 class Assessment:
-    """Everything DOMAIN.md derives for one program as of one business date."""
+    """Everything docs/domain.md derives for one program as of one business date."""
 
     status: str
     policy: str

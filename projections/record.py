@@ -1,6 +1,6 @@
 """The facts an assessment may use, sorted into a typed view of one program.
 
-DOMAIN.md: the facts are the events recorded by T, less those retracted by T,
+docs/domain.md: the facts are the events recorded by T, less those retracted by T,
 that occurred on or before D. The caller has already cut the list at T; this
 module drops what was retracted and what happened after D, and files the rest
 by event type so each rule reads typed bodies, never raw facts.
@@ -131,7 +131,7 @@ class ProgramRecord:
     # Per date with a session, in date order: derived from `sessions` once
     # per program (see `FiledFacts`), so left out of equality and repr.
     session_days: tuple[SessionDay, ...] = field(repr=False, compare=False)
-    # Every referral of the program is retracted (DOMAIN.md R10): the record
+    # Every referral of the program is retracted (docs/domain.md R10): the record
     # then holds no facts at all, so there are no figures and no findings.
     withdrawn: bool = False
 

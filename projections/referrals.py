@@ -1,7 +1,7 @@
 """COV-1 across programs: which programs stand on one physician referral, and in what order.
 
 Policy 481, "Coverage": "Participation in work hardening is limited to a
-maximum of one program per physician referral." DOMAIN.md R5: the programs
+maximum of one program per physician referral." docs/domain.md R5: the programs
 on a physician referral id are those whose *standing* referral (recorded,
 and not retracted, as known at `known_at`) carries it. The first program is
 the one whose referral occurred first in business time (ties: record time,

@@ -150,7 +150,7 @@ def changed_from(new: Fact, earlier: Sequence[Fact]) -> date | None:
     A fact counts from its `occurred_on`; a retraction changes what its target
     said, so from the target's `occurred_on`. A referral, or the retraction of
     one, may change every date: whether any referral stands decides whether
-    the program is `withdrawn`, whatever the business date (DOMAIN.md R10).
+    the program is `withdrawn`, whatever the business date (docs/domain.md R10).
     """
     if isinstance(new.data, ProgramReferred):
         return None

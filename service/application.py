@@ -89,7 +89,7 @@ class Tracker(Receipts):
     # ---- commands ----
 
     def ingest(self, program_id: UUID, event: NewEvent) -> Receipt:
-        """Record one event (idempotent by event_id); answer as API.md's 201/200."""
+        """Record one event (idempotent by event_id); answer as docs/reference/http.md's 201/200."""
         try:
             return self.ingest_batch([(program_id, event)])[0]
         except BatchRejected as rejected:

@@ -1,4 +1,4 @@
-"""De-identified answers for regulators (API.md revision 2).
+"""De-identified answers for regulators (docs/reference/http.md).
 
 A regulator asks about programs, never about people: no answer it gets may
 hold a worker's name, worker id, employer or claim number. Those four fields

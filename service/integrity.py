@@ -162,7 +162,7 @@ def verify_program(
     program_id: UUID,
     index: IndexedRecorder | None = None,
 ) -> IntegrityReport:
-    """Recompute one program's chain from the raw store (API.md, integrity)."""
+    """Recompute one program's chain from the raw store (docs/reference/http.md, integrity)."""
     links, topics = read_links(recorder, mapper, program_id)
     if not links and (index is None or index.version_known_at(program_id, END_OF_TIME) is None):
         raise ProgramNotFound(f"Program {program_id} is not in the store.")

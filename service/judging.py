@@ -190,7 +190,7 @@ class Judging(Application[UUID]):
         pending: Batch | None = None,
     ) -> list[str]:
         """The other programs standing on `program`'s physician referral id as known
-        at `known_at` whose referral came first (COV-1, DOMAIN.md R5): first in
+        at `known_at` whose referral came first (COV-1, docs/domain.md R5): first in
         business time, then record time, then program id. Retracted and re-posted
         referrals count as they stood at `known_at`."""
         mine = standing_referral(referral_spans(program.id, program.trail), known_at)

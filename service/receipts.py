@@ -37,7 +37,7 @@ def stored_version(program: Program | None, event_id: str) -> int | None:
 
 
 def receipt_date(program: Program | None, occurred_on: date) -> date:
-    """The business date a receipt is judged at (DOMAIN.md R11): the later of the
+    """The business date a receipt is judged at (docs/domain.md R11): the later of the
     event's `occurred_on` and the latest `occurred_on` already in the program."""
     if program is None or not program.trail:
         return occurred_on

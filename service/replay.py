@@ -24,7 +24,7 @@ from service.integrity import END_OF_TIME, IntegrityReport, verify_program
 
 def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:
     """For each referral in the trail, the programs standing before it on the same
-    physician referral id as known at the view's instant (COV-1, DOMAIN.md R5)."""
+    physician referral id as known at the view's instant (COV-1, docs/domain.md R5)."""
     found: dict[str, list[str]] = {}
     for mine in referral_spans(view.program.id, view.program.trail):
         others = [
@@ -43,7 +43,7 @@ def judge_for(tracker: Tracker, view: View) -> Judge:
 
 
 def steps_json(steps: Sequence[Step]) -> list[dict[str, Any]]:
-    """The replay as JSON-ready primitives (API.md, audit)."""
+    """The replay as JSON-ready primitives (docs/reference/http.md, audit)."""
     # Each step's figures list every finding so far; a finding is the same object from
     # step to step, so each is turned into JSON once and shared by the steps that list it.
     shown: dict[int, dict[str, Any]] = {}

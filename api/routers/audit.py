@@ -1,4 +1,4 @@
-"""The auditor's reads of one program: the replay and the hash chain (API.md, "Read")."""
+"""The auditor's reads of one program: the replay and the hash chain (docs/reference/http.md)."""
 
 from __future__ import annotations
 

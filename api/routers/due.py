@@ -1,4 +1,4 @@
-"""What is due: one program's obligations and budgets (API.md revision 2, "Due dates")."""
+"""What is due: one program's obligations and budgets (docs/reference/http.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ingest: one event per program, or a batch across programs (API.md, "Ingest")."""
+"""Ingest: one event per program, or a batch across programs (docs/reference/http.md)."""
 
 from __future__ import annotations
 

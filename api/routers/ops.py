@@ -1,4 +1,4 @@
-"""Operations: liveness, readiness and metrics (API.md, "Operations"; docs/operations.md)."""
+"""Operations: liveness, readiness and metrics (docs/reference/http.md; docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reads of one program: compliance, trail, billing (API.md, "Read")."""
+"""Reads of one program: compliance, trail, billing (docs/reference/http.md)."""
 
 from __future__ import annotations
 

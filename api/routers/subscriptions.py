@@ -1,4 +1,4 @@
-"""Webhook subscriptions (API.md, "Subscriptions"): admins for every program, providers
+"""Webhook subscriptions (docs/reference/http.md): admins for every program, providers
 for their own. docs/alerts.md has the alert body and how to check its signature."""
 
 from __future__ import annotations

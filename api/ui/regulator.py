@@ -33,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 LIST = "/v1/programs"
 MAX_LIMIT: int = getattr(json_list, "MAX_LIMIT", 500)
 STATUSES = ("referred", "admitted", "discharged", "withdrawn")
-# DOMAIN.md's finding codes (stable API), for the filter's choices.
+# docs/domain.md's finding codes (stable API), for the filter's choices.
 FINDING_CODES = [
     "referral_incomplete",
     "admission_criteria_unmet",

@@ -33,7 +33,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-# The figures of the compliance answer (API.md), in reading order, as a case manager says them.
+# The figures of the compliance answer (docs/reference/http.md), in reading order, as a
+# case manager says them.
 FIGURE_LABELS = {
     "status": "Status",
     "policy": "Policy pack",

@@ -4,7 +4,7 @@ Policy 481, discharge criterion 5: "The client is allowed no more than 3
 unexcused absences; 5 days of tardiness are equivalent to 1 absence." Both
 numbers come from the pack. Counts are of distinct dates: two tardiness
 entries on one day are one tardy day. Only dates from admission to
-discharge count (DOMAIN.md R2).
+discharge count (docs/domain.md R2).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Attendance:
 def attendance(record: ProgramRecord, pack: PolicyPack) -> Attendance:
     """Count unexcused absences, excused absences and tardy days, by distinct date.
 
-    Only dates inside the program count (DOMAIN.md R2): an absence before
+    Only dates inside the program count (docs/domain.md R2): an absence before
     admission or after discharge stays in the trail and counts for nothing.
     """
     absences = [a for a in record.absences if record.in_program(a.occurred_on)]

@@ -3,7 +3,7 @@
 Policy 481, treatment standard j: "Routine staff conferencing regarding
 client's status, progress, goals, and plan." The policy says only
 "routine"; the pack states the interval it assumes
-(`deadlines.conference_interval_days`, 14 days by default). DOMAIN.md R7:
+(`deadlines.conference_interval_days`, 14 days by default). docs/domain.md R7:
 from admission, a `StaffConferenceHeld` is expected within the interval of
 admission and of each conference after it, until discharge.
 """
@@ -21,7 +21,7 @@ from projections.record import ProgramRecord
 def conference_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """Each gap longer than the conference interval, dated the first day past it (TS-j).
 
-    A conference held late leaves the finding in place (DOMAIN.md R1); its
+    A conference held late leaves the finding in place (docs/domain.md R1); its
     message says when the next conference came.
     """
     admitted_on = record.admitted_on

@@ -133,7 +133,7 @@ def repeat_program_findings(
 ) -> list[Finding]:
     """A second program on one physician referral without an individual review (COV-1).
 
-    Dated the repeat program's admission (DOMAIN.md R1): a review approved
+    Dated the repeat program's admission (docs/domain.md R1): a review approved
     on or before that day clears it; one approved later leaves it.
     """
     if record.referral is None or record.admission is None:

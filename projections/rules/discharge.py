@@ -3,7 +3,7 @@
 Policy 481, "Discharge Criteria": goals met (1), return-to-work readiness
 (2), plateau / maximum medical improvement (3), change in medical condition
 (4), non-compliance (5). `coverage_exhausted` is COV-2's end: D (or, once
-discharged, the discharge date: DOMAIN.md R9) is past the last day of the
+discharged, the discharge date: docs/domain.md R9) is past the last day of the
 last covered week.
 """
 
@@ -44,7 +44,7 @@ def discharge_reasons(
     """Why the client may be discharged, in DIS order, then coverage_exhausted.
 
     Judged as of D while the program runs; once discharged, as of the
-    discharge date whatever D (DOMAIN.md R9): the reasons explain the
+    discharge date whatever D (docs/domain.md R9): the reasons explain the
     discharge, so a program discharged in week 3 never shows coverage
     exhausted, and nothing recorded after the discharge adds a reason.
     """

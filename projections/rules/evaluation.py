@@ -25,7 +25,7 @@ from projections.record import ProgramRecord
 
 def evaluation_content_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """What the initial evaluation leaves out: a qualified evaluator and the domains
-    (TS-b, DOMAIN.md R6), measures (TS-c), goals (TS-d)."""
+    (TS-b, docs/domain.md R6), measures (TS-c), goals (TS-d)."""
     if record.evaluation is None:
         return []
     on = record.evaluation.occurred_on
@@ -132,7 +132,7 @@ def evaluation_timeliness_findings(record: ProgramRecord, pack: PolicyPack) -> l
     Past the warning threshold is a warning dated the first working day past
     it; past the violation threshold, a violation dated likewise (see
     `documentation_clock`). Each is judged from the facts of its own day, so
-    documentation that arrives later leaves both in place (DOMAIN.md R1).
+    documentation that arrives later leaves both in place (docs/domain.md R1).
     """
     clock = documentation_clock(record, pack)
     if clock is None:
@@ -192,7 +192,7 @@ def reevaluation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Findi
     anchor (or to D, or to discharge if earlier) longer than the interval
     gives one finding, dated the first day past the interval. Each gap is
     judged from the facts up to its due date, so a late re-evaluation leaves
-    the finding in place (DOMAIN.md R1).
+    the finding in place (docs/domain.md R1).
     """
     admitted_on = record.admitted_on
     if admitted_on is None:

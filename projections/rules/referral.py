@@ -3,7 +3,7 @@
 Policy 481, "Referral Criteria": a compensable injury appropriately reported
 (REF-1); a recommendation by a physician, case manager, court order or other
 appropriate party (REF-2); a physician's prescription (REF-3), which must
-name its prescriber and its date (DOMAIN.md R4).
+name its prescriber and its date (docs/domain.md R4).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def referral_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
 def _prescription_lacks(prescription: Prescription | None) -> str | None:
     """What the prescription lacks, in words; None when it meets REF-3.
 
-    DOMAIN.md R4: a prescription counts only when it names its prescriber
+    docs/domain.md R4: a prescription counts only when it names its prescriber
     and its date; a blank or missing one is recorded, and flagged like none.
     """
     if prescription is None:

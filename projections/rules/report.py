@@ -55,7 +55,7 @@ def report_deadline(record: ProgramRecord, pack: PolicyPack) -> date | None:
 def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """Empty sections of the filed report, and every section once the deadline passed unfiled.
 
-    The deadline is judged on the day after it (DOMAIN.md R1): a report
+    The deadline is judged on the day after it (docs/domain.md R1): a report
     filed later still leaves the missed deadline, and its message says when
     the report came.
     """

@@ -115,7 +115,7 @@ EARLY_END_REASONS = ("medical_condition_changed", "non_compliance")
 
 
 def duration_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
-    """A discharge before the end of the typical minimum of weeks (TS-k, DOMAIN.md R8).
+    """A discharge before the end of the typical minimum of weeks (TS-k, docs/domain.md R8).
 
     Not for a discharge on a change in medical condition (DIS-4) or
     non-compliance (DIS-5); dated the discharge.

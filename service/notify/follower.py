@@ -11,7 +11,7 @@ alert.
 
 - `finding_added`: one alert per finding the event added: exactly the `findings` of
   the receipt its ingest answered with (`Tracker.ingest`, judged at the program's own
-  dates, DOMAIN.md R11), which the event index keeps beside the event. The alert never
+  dates, docs/domain.md R11), which the event index keeps beside the event. The alert never
   disagrees with what the clinic was told.
 - `discharge_eligible`: when the event turns the program discharge-eligible, judged as
   that receipt was (at `receipt_date`, as known at the event's record time).
@@ -45,7 +45,7 @@ def delivery_id(subscription_id: str, kind: str, *cause: str) -> str:
 
 
 def alert_body(delivery: str, kind: str, program_id: str, occurred_at: str, data: Any) -> str:
-    """The JSON every attempt of a delivery POSTs (API.md, "Subscriptions")."""
+    """The JSON every attempt of a delivery POSTs (docs/reference/http.md)."""
     return json.dumps(
         {
             "delivery_id": delivery,

@@ -178,7 +178,7 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         """The event's own change, then those of the programs it re-judges (COV-1).
 
         A referral, or a retraction (of a referral, perhaps), can change which
-        program came first on a physician referral id (DOMAIN.md R5), and so
+        program came first on a physician referral id (docs/domain.md R5), and so
         the COV-1 finding of every other program on it, as of this event's
         record time: each such program's timeline is judged again then.
         """
