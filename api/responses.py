@@ -32,6 +32,13 @@ class Finding(Open):
     message: str
 
 
+class OtherFindings(Open):
+    """Findings an event added to another program."""
+
+    program_id: UUID
+    findings: list[Finding]
+
+
 class Receipt(Open):
     """What recording one event answers (201 new, 200 a repeat of its event_id)."""
 
@@ -39,7 +46,18 @@ class Receipt(Open):
     event_id: UUID
     version: int = Field(ge=1)
     recorded_at: datetime
-    findings: list[Finding]
+    findings: list[Finding] = Field(
+        description="The findings this event added, judged as of the later of its "
+        "occurred_on and the latest occurred_on already in the program; compared by "
+        "(code, clause, severity, occurred_on), so a warning that becomes a violation "
+        "on the same date is added."
+    )
+    others: list[OtherFindings] | None = Field(
+        default=None,
+        description="Findings this event added to other programs the caller may see: a "
+        "referral, or its retraction, that changes which program came first on a "
+        "physician referral id (COV-1). Left out when there are none.",
+    )
 
 
 class BatchResult(Receipt):

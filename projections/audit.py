@@ -5,9 +5,9 @@ it was told?". Given a program's facts in record order, `replay` gives the
 assessment of every prefix of the trail (the first event, the first two, ...)
 as of one business date, and diffs each assessment's findings against the one
 before by `Finding.key()`: what that event added and what it resolved. Each
-prefix is what `assess` makes of it, derived from the step before
-(`projections.steps`), so a trail of n events costs about n steps, not n
-whole-trail assessments.
+prefix is what `assess` makes of it: the program's fold (`projections.fold`),
+cut at that date, takes the events one at a time, so a trail of n events costs
+about n steps, not n whole-trail assessments.
 
 Which pack judges each step is decided the way the tracker decides it for a
 whole trail: by the referral in force in that prefix (the latest
@@ -26,11 +26,11 @@ from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
 from domain.policy import PolicyCatalog
 from projections.compliance import Assessment, Finding, assess
-from projections.steps import Judgement, assessments
+from projections.fold import Context, Fold
 
-__all__ = ["Judge", "Judgement", "Step", "catalog_judge", "occurred_by", "replay"]
+__all__ = ["Context", "Judge", "Step", "catalog_judge", "occurred_by", "replay"]
 
-Judge = Callable[[Sequence[Fact]], Judgement]
+Judge = Callable[[Sequence[Fact]], Context]
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,14 @@ def catalog_judge(
     """
     earlier = earlier_by_referral or {}
 
-    def judge(facts: Sequence[Fact]) -> Judgement:
+    def judge(facts: Sequence[Fact]) -> Context:
         referral = referral_in_force(facts)
         if referral is None:
-            return Judgement(catalog.packs[catalog.default_id], True)
+            return Context(catalog.packs[catalog.default_id], True)
         data = referral.data
         requested = data.policy if isinstance(data, ProgramReferred) else None
         pack, in_force = catalog.for_referral(referral.occurred_on, requested)
-        return Judgement(pack, in_force, tuple(earlier.get(referral.event_id, ())))
+        return Context(pack, in_force, tuple(earlier.get(referral.event_id, ())))
 
     return judge
 
@@ -124,23 +124,45 @@ def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
     """Every event in record order with the assessment after it (as of `as_of`)
     and the findings it added and resolved, compared by `Finding.key()`.
 
-    `judge` is asked again only after a referral or a retraction (see
-    `projections.steps.assessments`)."""
+    `judge` must depend only on the trail's referrals and retractions (the
+    catalog's does: the referral in force picks the pack); it is asked again
+    only after one of those, and a new answer folds the trail anew."""
     steps: list[Step] = []
     previous: tuple[Finding, ...] = ()
-    for fact, stepped in zip(facts, assessments(facts, judge, as_of), strict=True):
-        findings = stepped.assessment.findings
+    fold: Fold | None = None
+    for end, fact in enumerate(facts, start=1):
+        context = fold.context if fold is not None else None
+        if context is None or isinstance(fact.data, ProgramReferred | EntryRetracted):
+            context = judge(facts[:end])
+        if fold is None or context != fold.context:
+            fold = Fold.of(facts[:end], context, until=as_of)
+        else:
+            fold.add(fact)
+        assessment = fold.at(as_of)
+        findings = assessment.findings
+        shared = _shared(previous, findings)
         # Findings before `shared` are the previous step's own: diff only the rest.
-        before = {f.key(): f for f in previous[stepped.shared :]}
-        after = {f.key(): f for f in findings[stepped.shared :]}
+        before = {f.key(): f for f in previous[shared:]}
+        after = {f.key(): f for f in findings[shared:]}
         steps.append(
             Step(
                 fact=fact,
-                assessment=stepped.assessment,
+                assessment=assessment,
                 findings_added=tuple(f for k, f in after.items() if k not in before),
                 findings_resolved=tuple(f for k, f in before.items() if k not in after),
-                shared=stepped.shared,
+                shared=shared,
             )
         )
         previous = findings
     return steps
+
+
+def _shared(previous: Sequence[Finding], findings: Sequence[Finding]) -> int:
+    # How many leading findings are the very objects of the step before (the fold
+    # keeps those it did not judge again).
+    count = 0
+    for old, new in zip(previous, findings, strict=False):
+        if old is not new:
+            break
+        count += 1
+    return count

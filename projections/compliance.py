@@ -25,6 +25,7 @@ from domain.events import (
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.calendar import week_number
+from projections.filing import build_record
 from projections.model import (
     VIOLATION,
     Assessment,
@@ -32,7 +33,7 @@ from projections.model import (
     BillingLine,
     Finding,
 )
-from projections.record import ProgramRecord, build_record
+from projections.record import ProgramRecord
 from projections.rules.admission import admission_findings
 from projections.rules.attendance import Attendance, attendance, non_compliance_findings
 from projections.rules.coding import billing_days, coding_findings

@@ -33,8 +33,9 @@ from domain.events import InitialEvaluationDocumented
 from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.calendar import week_last_day, week_number
+from projections.filing import Filing
 from projections.model import json_number
-from projections.record import FiledFacts, ProgramRecord
+from projections.record import ProgramRecord
 from projections.rules.attendance import attendance
 from projections.rules.conferences import conference_deadline
 from projections.rules.coverage import coverage_last_day, day_ledger, reimbursable_hours
@@ -186,8 +187,12 @@ def budgets(record: ProgramRecord, pack: PolicyPack) -> Budgets:
 
 def due(facts: Sequence[Fact], pack: PolicyPack, as_of: date) -> DueList:
     """What the program owes, and what it has left, as of `as_of` (facts as `assess`)."""
-    record = FiledFacts(facts).record(as_of)
-    return DueList(as_of, obligations(record, pack), budgets(record, pack))
+    return due_list(Filing.of(facts).record(as_of), pack)
+
+
+def due_list(record: ProgramRecord, pack: PolicyPack) -> DueList:
+    """What the program owes, and what it has left, as of the record's date."""
+    return DueList(record.as_of, obligations(record, pack), budgets(record, pack))
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,7 @@ class DueSegment:
 
 
 def due_segments(
-    facts: Sequence[Fact], pack: PolicyPack, filed: FiledFacts | None = None
+    facts: Sequence[Fact], pack: PolicyPack, filed: Filing | None = None
 ) -> tuple[DueSegment, ...]:
     """Each obligation with the business dates it is listed on, for the read model.
 
@@ -217,10 +222,10 @@ def due_segments(
     to it), so it is computed there once; status is left to the reader
     (`due_on` vs as_of). Week ends and deadlines are not among these dates:
     passing a deadline changes an obligation's status, not the list.
-    `filed`, when given, must be `FiledFacts(facts)`.
+    `filed`, when given, must be `Filing.of(facts)`.
     """
     if filed is None:
-        filed = FiledFacts(facts)
+        filed = Filing.of(facts)
     dates = [BEGINNING, *(d for d in change_dates(facts) if d > BEGINNING)]
     open_since: dict[Obligation, date] = {}
     segments: list[DueSegment] = []

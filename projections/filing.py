@@ -1,17 +1,18 @@
-"""One program's facts filed as they arrive, for the audit replay's steps.
+"""One program's facts filed as they arrive: the only filing of facts into records.
 
-`projections.record.FiledFacts` files a whole trail at once; the audit replay
-needs the record after every event of the trail, and filing each prefix from
-scratch costs the prefix's length, every step. `Filing` keeps the same filing
-(retractions dropped, each type's entries sorted by (occurred_on, version),
-session hours and ancillary minutes summed per date) and takes one fact at a
-time, so a step costs about what that fact changed. `record(as_of)` is the
-`ProgramRecord` that `FiledFacts(prefix).record(as_of)` would give.
+docs/domain.md: the facts are the events recorded by T, less those retracted by T,
+that occurred on or before D. The caller has already cut the trail at T; a
+`Filing` drops what was retracted, keeps each type's entries sorted by
+(occurred_on, version) with session hours and ancillary minutes summed per
+date, and `record(as_of)` cuts it at D into a typed `ProgramRecord`, so that
+each rule reads typed bodies, never raw facts. It takes one fact at a time, so
+that the fold (`projections.fold`) pays for a new fact about what it changed.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any, Generic
@@ -103,9 +104,36 @@ class _Sorted(Generic[B]):
     def first_until(self, as_of: date) -> Entry[B] | None:
         return self.entries[0] if self.days and self.days[0] <= as_of else None
 
+    def any_between(self, after: date, upto: date) -> bool:
+        """Whether an entry occurred after `after` and on or before `upto`."""
+        return bisect_right(self.days, after) < bisect_right(self.days, upto)
+
+    def copy(self) -> _Sorted[B]:
+        other: _Sorted[B] = _Sorted()
+        other.entries, other.keys, other.days = list(self.entries), list(self.keys), list(self.days)
+        return other
+
+
+def build_record(facts: Iterable[Fact], as_of: date) -> ProgramRecord:
+    """File the facts that count as of `as_of` into a `ProgramRecord`.
+
+    The referral is the first remaining `ProgramReferred` in record order;
+    for admission, discharge, evaluation and report the earliest by
+    (occurred_on, version) wins (the application refuses a second one).
+    """
+    return Filing.of(facts).record(as_of)
+
 
 class Filing:
     """A trail's facts filed one at a time, in record order (see the module docstring)."""
+
+    @classmethod
+    def of(cls, facts: Iterable[Fact]) -> Filing:
+        """A trail's facts filed, in record order."""
+        filing = cls()
+        for fact in facts:
+            filing.add(fact)
+        return filing
 
     def __init__(self) -> None:
         self._referred = False
@@ -130,7 +158,8 @@ class Filing:
         if event_id in self._retracted:
             return EVERY_DATE if kind is ProgramReferred else NOTHING
         entry: Entry[Any] = Entry(fact.occurred_on, fact.version, data)
-        self._filed.setdefault(event_id, []).append((kind, entry))
+        # A new list, never appended to: a copy of this filing shares the old one.
+        self._filed[event_id] = [*self._filed.get(event_id, ()), (kind, entry)]
         if kind is ProgramReferred:
             self._referrals.append(entry)
         else:
@@ -161,7 +190,7 @@ class Filing:
 
     def _sum_day(self, day: date) -> None:
         # The date's sums again, over its sessions in (occurred_on, version) order:
-        # the same additions, in the same order, as `FiledFacts`.
+        # the same additions, in the same order, whatever order the facts came in.
         sessions = self._sorted[SessionLogged]
         on_day = sessions.entries[
             bisect_left(sessions.days, day) : bisect_right(sessions.days, day)
@@ -180,6 +209,38 @@ class Filing:
         else:
             self._session_dates.insert(at, day)
             self._session_days.insert(at, SessionDay(day, hours, minutes))
+
+    def copy(self) -> Filing:
+        """The same filing, to be changed without changing this one."""
+        other = Filing.__new__(Filing)
+        other._referred = self._referred
+        other._referrals = list(self._referrals)
+        other._sorted = {kind: filed.copy() for kind, filed in self._sorted.items()}
+        other._filed = dict(self._filed)
+        other._retracted = set(self._retracted)
+        other._session_days = list(self._session_days)
+        other._session_dates = list(self._session_dates)
+        return other
+
+    def singleton_dates(self) -> tuple[date, ...]:
+        """The dates of every remaining referral, admission, discharge, evaluation and
+        report: between two of them the singletons a record holds stay the same (see
+        `projections.fold`). Sorted, without repeats; none for a withdrawn program."""
+        if self.withdrawn:
+            return ()
+        found = {entry.occurred_on for entry in self._referrals}
+        for kind in SINGLETONS[1:]:
+            found.update(self._sorted[kind].days)
+        return tuple(sorted(found))
+
+    def any_between(self, after: date, upto: date) -> bool:
+        """Whether a remaining fact occurred after `after` and on or before `upto`
+        (never, for a withdrawn program: its record holds no facts)."""
+        if self.withdrawn:
+            return False
+        if any(after < entry.occurred_on <= upto for entry in self._referrals):
+            return True
+        return any(filed.any_between(after, upto) for filed in self._sorted.values())
 
     @property
     def withdrawn(self) -> bool:
@@ -213,7 +274,7 @@ class Filing:
 
 
 def _empty(as_of: date) -> ProgramRecord:
-    # A withdrawn program's record holds no facts at all (as `FiledFacts` files it).
+    # A withdrawn program's record holds no facts at all (docs/domain.md R10).
     return ProgramRecord(
         as_of, None, None, None, None, None, (), (), (), (), (), (), (), (), withdrawn=True
     )

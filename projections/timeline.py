@@ -1,10 +1,10 @@
 """A program's compliance along business time, as a few constant stretches.
 
 "Which programs were over the daily cap as of March 1?" asks the assessment
-of every program at one date. A program's assessment only changes on the
-dates `projections.breakpoints` lists, so assessing it there once describes
-it for every date: a `Timeline` is the state (status, discharge eligibility,
-finding codes) from each of those dates on. The read model stores it as
+of every program at one date. A program's state (status, discharge
+eligibility, finding codes) changes only on a few dates, which its fold
+(`projections.fold`, `Fold.timeline`) reads off what it found: a `Timeline`
+is the state from each of those dates on. The read model stores it as
 segments, `[valid_from, valid_to)` date ranges, that SQL can index.
 """
 
@@ -13,20 +13,28 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import lru_cache
-from uuid import UUID
-
-from domain.events import EntryRetracted, ProgramReferred
-from domain.facts import Fact
-from domain.policy import PolicyPack
-from projections.breakpoints import breakpoints
-from projections.compliance import judge, status_of
-from projections.epochs import State, states_on
-from projections.record import FiledFacts, ProgramRecord, build_record
+from datetime import date
 
 # The timeline starts before any business date: `BEGINNING` stands for "always".
 BEGINNING = date.min
+
+
+@dataclass(frozen=True)
+class State:
+    """What the regulator's list shows of a program on one business date."""
+
+    status: str
+    discharge_eligible: bool
+    findings: frozenset[str]
+
+    def as_json(self) -> list[object]:
+        return [self.status, self.discharge_eligible, sorted(self.findings)]
+
+    @classmethod
+    def from_json(cls, value: Sequence[object]) -> State:
+        status, eligible, codes = value
+        assert isinstance(codes, list)
+        return cls(str(status), bool(eligible), frozenset(str(c) for c in codes))
 
 
 @dataclass(frozen=True)
@@ -93,125 +101,3 @@ class Timeline:
         return cls(
             tuple((date.fromisoformat(str(row[0])), State.from_json(row[1:])) for row in value)
         )
-
-
-def state_of(
-    facts: Sequence[Fact],
-    pack: PolicyPack,
-    as_of: date,
-    *,
-    pack_in_force: bool = True,
-    earlier_programs_same_referral: Sequence[str] = (),
-) -> State:
-    """The assessment of `projections.compliance.assess`, cut to what the list shows."""
-    return _state(
-        build_record(facts, as_of),
-        pack,
-        pack_in_force=pack_in_force,
-        earlier_programs_same_referral=earlier_programs_same_referral,
-    )
-
-
-def _state(
-    record: ProgramRecord,
-    pack: PolicyPack,
-    *,
-    pack_in_force: bool,
-    earlier_programs_same_referral: Sequence[str],
-) -> State:
-    # What `assess` would say of status, eligibility and finding codes, without
-    # its figures and billing (see `projections.compliance.Verdict`).
-    verdict = judge(
-        record,
-        pack,
-        pack_in_force=pack_in_force,
-        earlier_programs_same_referral=earlier_programs_same_referral,
-    )
-    return State(
-        status_of(record),
-        bool(verdict.reasons),
-        frozenset(finding.code for finding in verdict.findings),
-    )
-
-
-@lru_cache(maxsize=65536)
-def _same_id(text: str) -> str:
-    # Cached: each new retraction compares its target with every earlier id.
-    try:
-        return str(UUID(text))
-    except ValueError:
-        return text.strip().lower()
-
-
-def changed_from(new: Fact, earlier: Sequence[Fact]) -> date | None:
-    """The first business date whose assessment `new` can change, given the facts
-    recorded before it; None when it may change any date.
-
-    A fact counts from its `occurred_on`; a retraction changes what its target
-    said, so from the target's `occurred_on`. A referral, or the retraction of
-    one, may change every date: whether any referral stands decides whether
-    the program is `withdrawn`, whatever the business date (docs/domain.md R10).
-    """
-    if isinstance(new.data, ProgramReferred):
-        return None
-    if not isinstance(new.data, EntryRetracted):
-        return new.occurred_on
-    target = _same_id(str(new.data.target_event_id))
-    for fact in earlier:
-        if _same_id(fact.event_id) == target:
-            return None if isinstance(fact.data, ProgramReferred) else fact.occurred_on
-    return None
-
-
-def _merged(changes: Sequence[tuple[date, State]]) -> Timeline:
-    kept: list[tuple[date, State]] = []
-    for start, state in changes:
-        if kept and kept[-1][1] == state:
-            continue
-        kept.append((start, state))
-    return Timeline(tuple(kept))
-
-
-def build_timeline(
-    facts: Sequence[Fact],
-    pack: PolicyPack,
-    *,
-    pack_in_force: bool = True,
-    earlier_programs_same_referral: Sequence[str] = (),
-    previous: Timeline | None = None,
-    since: date | None = None,
-    filed: FiledFacts | None = None,
-) -> Timeline:
-    """The program's state on every business date: its state on each breakpoint,
-    judged once per epoch of its singletons (`projections.epochs`).
-
-    With `previous` and `since`, the caller vouches that the assessment of
-    every date before `since` is as in `previous` (a new fact that occurred
-    on `since`, nothing else changed): only dates from `since` on are
-    assessed again. The result is the same as without them. `filed`, when
-    given, must be `FiledFacts(facts)` (shared with the caller's due list).
-    """
-    if filed is None:
-        filed = FiledFacts(facts)
-    cut = filed
-
-    def states(days: Sequence[date]) -> list[State]:
-        return states_on(
-            cut,
-            pack,
-            days,
-            pack_in_force=pack_in_force,
-            earlier_programs_same_referral=earlier_programs_same_referral,
-        )
-
-    dates = breakpoints(facts, pack)
-    if previous is not None and since is not None and since > BEGINNING:
-        kept = [(start, s) for start, s in previous.changes if start < since]
-        later = sorted({since, *(d for d in dates if d > since)})
-        return _merged([*kept, *zip(later, states(later), strict=True)])
-    if not dates:
-        return Timeline(((BEGINNING, states([BEGINNING])[0]),))
-    first = dates[0]
-    before = first - timedelta(days=1) if first > BEGINNING else first
-    found = states([before, *dates])
-    return _merged([(BEGINNING, found[0]), *zip(dates, found[1:], strict=True)])

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,15 +30,17 @@ from domain.errors import (
     TrackerError,
     VersionConflict,
 )
-from domain.events import ProgramReferred, dump_data
+from domain.events import EntryRetracted, ProgramReferred, dump_data
 from domain.facts import Fact
 from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog
 from domain.program import Program, format_instant
-from projections.compliance import Assessment
+from projections.fold import Fold, added
+from projections.referrals import referral_spans
 from service.integrity import TrailDamaged
-from service.judging import ALWAYS, Batch, Referrals, View
+from service.judging import ALWAYS, Batch, Folds, Referrals, View
 from service.persistence import IndexRow
+from service.readmodel.projection import provider_of
 from service.receipts import Receipt, Receipts, receipt_date, stored_version
 
 __all__ = [
@@ -52,7 +54,6 @@ __all__ = [
 ]
 
 SAVE_ATTEMPTS = 20
-RECENT_ASSESSMENTS = 2000
 
 
 # How many programs a tracker keeps in memory between requests (least recently used
@@ -83,7 +84,9 @@ class Tracker(Receipts):
         super().__init__({**dict(env or {}), **cache})
         self.catalog = catalog or PolicyCatalog.load()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._recent: dict[UUID, tuple[int, date, Assessment]] = {}
+        # Each program's fold at its latest version (`projections.fold`): an ingest
+        # folds its event into it, a read answers from it.
+        self.folds = Folds(program_cache_size)
         self._stripes = [threading.Lock() for _ in range(64)]
 
     # ---- commands ----
@@ -116,7 +119,7 @@ class Tracker(Receipts):
 
     def _try_batch(self, items: Sequence[tuple[UUID, NewEvent]]) -> list[Receipt]:
         programs = Batch()
-        views: dict[UUID, Assessment | None] = {}
+        folds: dict[UUID, Fold] = {}  # the batch's programs' folds, after their last event
         seen: dict[str, tuple[str, int]] = {}
         receipts: list[Receipt | None] = []
         rows: dict[tuple[UUID, int], IndexRow] = {}
@@ -152,7 +155,7 @@ class Tracker(Receipts):
                     receipts.append(self._repeat_from_trail(program_id, program, stored, sha))
                     continue
                 receipt, program, row = self._apply(
-                    program_id, program, event, sha, views, referrals, programs
+                    program_id, program, event, sha, folds, referrals, programs
                 )
                 programs[program_id] = program
                 rows[(program_id, row.version)] = row
@@ -171,9 +174,9 @@ class Tracker(Receipts):
         if touched:
             self.save(*touched, index_rows=rows)
             for program in touched:
-                after = views.get(program.id)
-                if after is not None:
-                    self._remember(program.id, program.version, after.as_of, after)
+                fold = folds.get(program.id)
+                if fold is not None and fold.version == program.version:
+                    self.folds.put(program.id, fold)
         for i, (_, event) in enumerate(items):
             if receipts[i] is None:
                 first = receipts[seen[event.event_id][1]]
@@ -195,20 +198,13 @@ class Tracker(Receipts):
                 first_bad_version=prior.version,
             )
 
-    def _remember(self, program_id: UUID, version: int, today: date, after: Assessment) -> None:
-        # The assessment after the last ingest is the "before" of the next one
-        # (if nothing else was recorded meanwhile): half the work per event.
-        self._recent[program_id] = (version, today, after)
-        while len(self._recent) > RECENT_ASSESSMENTS:
-            self._recent.pop(next(iter(self._recent)), None)
-
     def _apply(
         self,
         program_id: UUID,
         program: Program | None,
         event: NewEvent,
         sha: str,
-        views: dict[UUID, Assessment | None],
+        folds: dict[UUID, Fold],
         referrals: Referrals,
         pending: Batch,
     ) -> tuple[Receipt, Program, IndexRow]:
@@ -246,37 +242,47 @@ class Tracker(Receipts):
         # event's date and the latest date already in the program), not today: a
         # clinic backfilling March in November sees what each fact changed then.
         judged_on = receipt_date(program, event.occurred_on)
+        before: Fold | None = None
         if program is None:
             program = Program.refer(
                 program_id, event.event_id, event.occurred_on, event.payload, recorded_at
             )
-            before: Assessment | None = None
         else:
-            before = views.get(program_id)
-            if before is not None and before.as_of != judged_on:
-                before = None
-            recent = self._recent.get(program_id)
-            if before is None and recent and recent[:2] == (program.version, judged_on):
-                before = recent[2]
-            if before is None:
-                before = self._view(program, recorded_at, referrals, pending).assess(judged_on)
+            # The program's fold before the event, judged as known now: the batch's,
+            # the shared one, or folded now.
+            context = self._view(program, recorded_at, referrals, pending).context
+            before = folds.get(program_id)
+            if before is None or before.version != program.version or before.context != context:
+                before = self.folds.get(program, context) or Fold.of(program.trail, context)
             program.record(
                 event.type, event.event_id, event.occurred_on, event.payload, recorded_at
             )
-        after = self._view(program, recorded_at, referrals, pending).assess(judged_on)
-        views[program_id] = after
-        old = {f.key() for f in before.findings} if before else set()
-        body = {
+        # Only a referral or a retraction can change how the program is judged (its
+        # pack, COV-1's earlier programs); any other event is folded into the fold.
+        if before is None or isinstance(event.data, ProgramReferred | EntryRetracted):
+            context = self._view(program, recorded_at, referrals, pending).context
+        if before is not None and before.context == context:
+            after = before.with_fact(program.trail[-1])
+        else:
+            after = Fold.of(program.trail, context)
+        folds[program_id] = after
+        found = added(before.findings_at(judged_on) if before else (), after.findings_at(judged_on))
+        body: dict[str, Any] = {
             "program_id": str(program_id),
             "event_id": event.event_id,
             "version": program.version,
             "recorded_at": format_instant(recorded_at),
-            "findings": [f.as_dict() for f in after.findings if f.key() not in old],
+            "findings": [f.as_dict() for f in found],
         }
         key = None
         if isinstance(event.data, ProgramReferred):
             key = event.data.referral.physician_referral_id or None
             pending.note_referral(program_id, key)
+        if isinstance(event.data, ProgramReferred | EntryRetracted):
+            pending[program_id] = program  # the other programs are judged with it
+            others = self._others(program, recorded_at, referrals, pending, folds)
+            if others:
+                body["others"] = others
         row = IndexRow(
             event.event_id,
             program_id,
@@ -288,6 +294,49 @@ class Tracker(Receipts):
             json.dumps(body),
         )
         return Receipt(201, body), program, row
+
+    def _others(
+        self,
+        program: Program,
+        recorded_at: datetime,
+        referrals: Referrals,
+        pending: Batch,
+        folds: dict[UUID, Fold],
+    ) -> list[dict[str, Any]]:
+        """The findings a referral or a retraction added to *other* programs (R13): those
+        on the same physician referral ids whose earlier programs (COV-1) it changed,
+        each judged at its own receipt date (R11), just before and as of this event.
+        Each entry names the other program's provider, for `visible_others` and the
+        alerts; the HTTP answer leaves it out."""
+        keys = {span.key for span in referral_spans(program.id, program.trail)}
+        just_before = recorded_at - timedelta(microseconds=1)
+        found: list[dict[str, Any]] = []
+        seen: set[UUID] = {program.id}
+        for key in sorted(keys):
+            for other_id in self.programs_on_referral(key, recorded_at, referrals, pending):
+                if other_id in seen:
+                    continue
+                seen.add(other_id)
+                other = pending.get(other_id) or self.program(other_id)
+                was = self._view(other, just_before, referrals, pending).context
+                now = self._view(other, recorded_at, referrals, pending).context
+                if was == now or not other.trail:
+                    continue
+                before = folds.get(other_id)
+                if before is None or before.version != other.version or before.context != was:
+                    before = self.folds.get(other, was) or Fold.of(other.trail, was)
+                after = Fold.of(other.trail, now)
+                on = receipt_date(other, other.trail[-1].occurred_on)
+                changed = added(before.findings_at(on), after.findings_at(on))
+                if changed:
+                    found.append(
+                        {
+                            "program_id": str(other_id),
+                            "provider_id": provider_of(other),
+                            "findings": [f.as_dict() for f in changed],
+                        }
+                    )
+        return found
 
     # ---- queries ----
 

@@ -9,8 +9,10 @@ library's cache, shared between requests and never changed once handed out.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -24,8 +26,9 @@ from domain.events import ProgramReferred
 from domain.intake import stored_zone
 from domain.policy import PolicyCatalog, PolicyPack
 from domain.program import GENESIS_HASH, Program, format_instant
-from projections.compliance import Assessment, assess
-from projections.due import DueList, due
+from projections.compliance import Assessment
+from projections.due import DueList, due_list
+from projections.fold import Context, Fold
 from projections.referrals import (
     ReferralSpan,
     programs_before,
@@ -39,6 +42,47 @@ ALWAYS = datetime.max.replace(tzinfo=UTC)  # a `known_at` later than any record 
 Referrals = dict[str, list[tuple[UUID, datetime]]]
 
 
+class Folds:
+    """Programs' folds (`projections.fold`), shared between requests and threads.
+
+    At most `size` of them, the least recently used dropped first. A fold handed
+    out is never changed: an ingest folds its event into a copy (`Fold.with_fact`)
+    and puts that here once the event is stored.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._folds: OrderedDict[UUID, Fold] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, program: Program, context: Context) -> Fold | None:
+        """The fold of `program` at its version judged by `context`, if held."""
+        with self._lock:
+            fold = self._folds.get(program.id)
+            if fold is None or fold.version != program.version or fold.context != context:
+                return None
+            self._folds.move_to_end(program.id)
+            return fold
+
+    def put(self, program_id: UUID, fold: Fold) -> None:
+        with self._lock:
+            held = self._folds.get(program_id)
+            if held is not None and held.version > fold.version:
+                return  # an older version (a known_at read) never replaces the latest
+            self._folds[program_id] = fold
+            self._folds.move_to_end(program_id)
+            while len(self._folds) > self.size:
+                self._folds.popitem(last=False)
+
+    def fold(self, program: Program, context: Context) -> Fold:
+        """The fold of `program` judged by `context`: held, or folded now and held."""
+        found = self.get(program, context)
+        if found is None:
+            found = Fold.of(program.trail, context)
+            self.put(program.id, found)
+        return found
+
+
 @dataclass(frozen=True)
 class View:
     """A program as known at one instant: its trail and how it is judged."""
@@ -48,24 +92,31 @@ class View:
     pack: PolicyPack
     pack_in_force: bool
     earlier_programs: list[str]
+    folds: Folds | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def context(self) -> Context:
+        """How the program is judged, as its fold takes it."""
+        return Context(self.pack, self.pack_in_force, tuple(self.earlier_programs))
 
     def today(self) -> date:
         referral = self.program.referral
         zone = getattr(referral.data, "time_zone", None) if referral else None
         return datetime.now(stored_zone(zone)).date()
 
+    def fold(self) -> Fold:
+        """The program's fold: the one judge every answer about it reads."""
+        if self.folds is None:
+            return Fold.of(self.program.trail, self.context)
+        return self.folds.fold(self.program, self.context)
+
     def assess(self, as_of: date | None = None) -> Assessment:
-        return assess(
-            self.program.trail,
-            self.pack,
-            as_of or self.today(),
-            pack_in_force=self.pack_in_force,
-            earlier_programs_same_referral=self.earlier_programs,
-        )
+        """The program's figures, findings and billing as of `as_of` (default: today)."""
+        return self.fold().at(as_of or self.today())
 
     def due(self, as_of: date | None = None) -> DueList:
         """What the program owes and has left as of `as_of` (default: today)."""
-        return due(self.program.trail, self.pack, as_of or self.today())
+        return due_list(self.fold().filing.record(as_of or self.today()), self.pack)
 
 
 def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program | None:
@@ -104,6 +155,7 @@ class Judging(Application[UUID]):
 
     catalog: PolicyCatalog
     clock: Callable[[], datetime]
+    folds: Folds
 
     @property
     def index(self) -> IndexedRecorder:
@@ -176,11 +228,11 @@ class Judging(Application[UUID]):
         referral = program.referral
         if referral is None:
             pack = self.catalog.packs[self.catalog.default_id]
-            return View(program, known_at, pack, True, [])
+            return View(program, known_at, pack, True, [], self.folds)
         data: ProgramReferred = referral.data  # type: ignore[assignment]
         pack, in_force = self.catalog.for_referral(referral.occurred_on, data.policy)
         earlier = self.earlier_programs(program, known_at, referrals, pending)
-        return View(program, known_at, pack, in_force, earlier)
+        return View(program, known_at, pack, in_force, earlier, self.folds)
 
     def earlier_programs(
         self,

@@ -1,14 +1,16 @@
 """What an ingest answers: the receipt, judged at the program's own dates (R11).
 
-A receipt lists the findings its event added: the program judged just before and
+A receipt lists the findings its event added: the program's fold just before and
 just after the event, as of the later of the event's `occurred_on` and the latest
-`occurred_on` already in the program. A resend answers the stored receipt again,
-or derives it again from the trail when the stored one is gone or garbled.
+`occurred_on` already in the program, compared by (code, clause, severity, date).
+A resend answers the stored receipt again, or derives it again from the trail
+when the stored one is gone or garbled.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +19,8 @@ from uuid import UUID
 from domain.errors import EventIdConflict
 from domain.intake import NewEvent
 from domain.program import Program, format_instant
+from projections.fold import added
+from projections.model import Finding
 from service.judging import Judging
 from service.persistence import IndexRow
 
@@ -27,6 +31,23 @@ class Receipt:
 
     status: int
     body: dict[str, Any]
+
+
+def visible_others(body: dict[str, Any], provider_id: str | None) -> dict[str, Any]:
+    """A receipt as its caller may see it: under `others` (R13), only the programs of
+    `provider_id` (None: every program), and never whose provider each one is."""
+    others = body.get("others")
+    if not isinstance(others, list):
+        return body
+    kept = [
+        {"program_id": other["program_id"], "findings": other["findings"]}
+        for other in others
+        if provider_id is None or other.get("provider_id") == provider_id
+    ]
+    shown = {k: v for k, v in body.items() if k != "others"}
+    if kept:
+        shown["others"] = kept
+    return shown
 
 
 def stored_version(program: Program | None, event_id: str) -> int | None:
@@ -82,15 +103,14 @@ class Receipts(Judging):
         fact = program.trail[version - 1]
         earlier = program.at_version(version - 1) if version > 1 else None
         judged_on = receipt_date(earlier, fact.occurred_on)
-        after = self._view(program.at_version(version), fact.recorded_at).assess(judged_on)
-        old: set[tuple[str, str, date]] = set()
+        after = self._view(program.at_version(version), fact.recorded_at).fold()
+        before: Sequence[Finding] = ()
         if earlier is not None:
-            before = self._view(earlier, fact.recorded_at).assess(judged_on)
-            old = {f.key() for f in before.findings}
+            before = self._view(earlier, fact.recorded_at).fold().findings_at(judged_on)
         return {
             "program_id": str(program_id),
             "event_id": fact.event_id,
             "version": version,
             "recorded_at": format_instant(fact.recorded_at),
-            "findings": [f.as_dict() for f in after.findings if f.key() not in old],
+            "findings": [f.as_dict() for f in added(before, after.findings_at(judged_on))],
         }

@@ -20,6 +20,8 @@ from domain.intake import NewEvent, parse_event
 from service.application import Tracker
 from service.readmodel.runner import ReadModelRunner
 from service.readmodel.scaleout import PartitionsRunner
+from service.receipts import visible_others
+from service.security import Role
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -34,6 +36,13 @@ def _keep_pace(request: Request, tracker: Tracker) -> None:
         return
     latest = tracker.recorder.max_notification_id() or 0
     runner.keep_pace(latest, settings.ingest_max_lag, settings.ingest_lag_wait)
+
+
+def _shown(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    # A provider key sees, under `others`, only its own provider's programs (R13).
+    key = getattr(request.state, "api_key", None)
+    provider = key.provider_id if key is not None and key.role is Role.PROVIDER else None
+    return visible_others(body, provider)
 
 
 def _new_event(item: EventIn, loc: list[str | int]) -> NewEvent:
@@ -66,7 +75,7 @@ def post_event(
     receipt = tracker.ingest(pid, _new_event(body, ["body"]))
     _keep_pace(request, tracker)
     request.app.state.metrics.ingested([(body.type, receipt.status, receipt.body)])
-    return JSONResponse(receipt.body, status_code=receipt.status)
+    return JSONResponse(_shown(request, receipt.body), status_code=receipt.status)
 
 
 @router.post(
@@ -111,5 +120,6 @@ def post_batch(body: BatchIn, tracker: TrackerDep, request: Request) -> JSONResp
         (new.type, r.status, r.body) for (_, new), r in zip(items, receipts, strict=True)
     )
     return JSONResponse(
-        {"results": [{"status": r.status, **r.body} for r in receipts]}, status_code=201
+        {"results": [{"status": r.status, **_shown(request, r.body)} for r in receipts]},
+        status_code=201,
     )

@@ -27,8 +27,8 @@ from domain.errors import (
 from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import format_instant
+from projections.filing import build_record
 from projections.model import format_hours, plural
-from projections.record import build_record
 from service import replay
 from service.application import Tracker, View
 from service.deidentify import Deidentifier

@@ -9,6 +9,8 @@ last covered week.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from domain.events import ProgressReEvaluated
 from domain.policy import PolicyPack
 from projections.model import Finding, warning
@@ -60,6 +62,21 @@ def discharge_reasons(
     if last_covered is not None and judged_on > last_covered:
         reasons.append("coverage_exhausted")
     return tuple(reasons)
+
+
+def reason_dates(record: ProgramRecord, pack: PolicyPack) -> set[date]:
+    """Every date on which `discharge_reasons` may differ from the day before, for a
+    record with these facts judged at varying dates: what it reads (re-evaluations,
+    medical changes, absences, tardiness) starts to count on its own date, and
+    `coverage_exhausted` the day after the last covered day."""
+    found = {entry.occurred_on for entry in record.reevaluations}
+    found.update(entry.occurred_on for entry in record.medical_changes)
+    found.update(entry.occurred_on for entry in record.absences)
+    found.update(entry.occurred_on for entry in record.tardies)
+    last_covered = coverage_last_day(record, pack)
+    if last_covered is not None:
+        found.add(last_covered + timedelta(days=1))
+    return found
 
 
 def discharge_reason_findings(

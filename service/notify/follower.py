@@ -115,15 +115,30 @@ class AlertFollower:
         program_id = str(program.id)
         occurred_at = format_instant(program.modified_on)
         alerts: list[Alert] = []
-        hearing = [s for s in listening if s.hears("finding_added", provider)]
-        if hearing:
-            for finding in self._receipt_findings(event.event_id):
-                cause = (event.event_id, finding["code"], finding["clause"], finding["occurred_on"])
+        receipt = self._receipt(event.event_id)
+        # The event's own findings, then those it added to other programs (R13), each
+        # to the subscriptions that hear that program's provider.
+        added = [(program_id, provider, receipt["findings"])]
+        added.extend(
+            (str(other["program_id"]), str(other.get("provider_id", "")), other["findings"])
+            for other in receipt.get("others", ())
+        )
+        for about, of_provider, findings in added:
+            hearing = [s for s in listening if s.hears("finding_added", of_provider)]
+            for finding in findings if hearing else ():
+                cause: tuple[str, ...] = (
+                    event.event_id,
+                    finding["code"],
+                    finding["clause"],
+                    finding["occurred_on"],
+                )
+                if about != program_id:
+                    cause = (*cause, about)
                 data = {"finding": finding}
                 for s in hearing:
                     d = delivery_id(s.subscription_id, "finding_added", *cause)
-                    body = alert_body(d, "finding_added", program_id, occurred_at, data)
-                    alerts.append(Alert(d, s.subscription_id, "finding_added", program_id, body))
+                    body = alert_body(d, "finding_added", about, occurred_at, data)
+                    alerts.append(Alert(d, s.subscription_id, "finding_added", about, body))
         hearing = [s for s in listening if s.hears("discharge_eligible", provider)]
         if hearing:
             became = self._became_eligible(program)
@@ -136,12 +151,12 @@ class AlertFollower:
                     )
         return alerts
 
-    def _receipt_findings(self, event_id: str) -> list[dict[str, Any]]:
+    def _receipt(self, event_id: str) -> dict[str, Any]:
         row = self.tracker.index.find_event(event_id)
         if row is None:  # every stored event has its index row, in its own transaction
             raise LookupError(f"event {event_id} has no receipt in the event index")
-        findings: list[dict[str, Any]] = json.loads(row.result)["findings"]
-        return findings
+        receipt: dict[str, Any] = json.loads(row.result)
+        return receipt
 
     def _became_eligible(self, program: Program) -> dict[str, Any] | None:
         """`{"as_of", "discharge_reasons"}` when the program's last event made it

@@ -35,14 +35,8 @@ from domain.events import ProgramReferred
 from domain.policy import PolicyPack
 from domain.program import Program
 from projections import due
-from projections.record import FiledFacts
-from projections.timeline import (
-    FindingSegment,
-    StateSegment,
-    Timeline,
-    build_timeline,
-    changed_from,
-)
+from projections.fold import Context, Fold
+from projections.timeline import FindingSegment, StateSegment, Timeline
 from service.readmodel.partitions import Partition
 from service.readmodel.view import CurrentProgram, ProgramChange, ReadModelRecorder
 
@@ -75,6 +69,11 @@ class Judge(Protocol):
     def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
         """Other programs that named any physician referral id `program` named."""
         ...
+
+
+def context_of(judged: Judged) -> Context:
+    """How the program is judged, as its fold takes it."""
+    return Context(judged.pack, judged.pack_in_force, tuple(judged.earlier_programs))
 
 
 def provider_of(program: Program) -> str:
@@ -157,11 +156,15 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         self.partition = partition if partition is not None else Partition(0, 1)
         self._programs: OrderedDict[UUID, Program] = OrderedDict()
         self._current: OrderedDict[UUID, CurrentProgram] = OrderedDict()
+        # Each program's fold at its last projected version: the next event is
+        # folded into it (`projections.fold`), not the whole trail judged again.
+        self._folds: OrderedDict[UUID, Fold] = OrderedDict()
 
     def forget(self) -> None:
         """Drop the cached programs (after a failed transaction, before resuming)."""
         self._programs.clear()
         self._current.clear()
+        self._folds.clear()
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """Re-derive the program's timeline at this version; record the difference."""
@@ -172,6 +175,7 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             for change in changes:
                 self._programs.pop(change.program_id, None)
                 self._current.pop(change.program_id, None)
+                self._folds.pop(change.program_id, None)
             raise
 
     def changes_for(self, domain_event: Any) -> list[ProgramChange]:
@@ -228,12 +232,9 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
         if inputs == current.inputs:
             return None
-        timeline = build_timeline(
-            program.trail,
-            judged.pack,
-            pack_in_force=judged.pack_in_force,
-            earlier_programs_same_referral=judged.earlier_programs,
-        )
+        fold = Fold.of(program.trail, context_of(judged))
+        _remember(self._folds, program_id, fold)
+        timeline = fold.timeline()
         change = replace(
             diff(program_id, current, program, provider_of(program), inputs, timeline),
             recorded_at=known_at,
@@ -254,35 +255,36 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
         provider = provider_of(program)
         current = self._current_of(program_id, program.version)
-        since = None
-        if (
-            current is not None
-            and current.inputs == inputs
-            and (current.version == program.version - 1)
-        ):
-            since = changed_from(program.trail[-1], program.trail[:-1])
-        filed = FiledFacts(program.trail)
-        timeline = build_timeline(
-            program.trail,
-            judged.pack,
-            pack_in_force=judged.pack_in_force,
-            earlier_programs_same_referral=judged.earlier_programs,
-            previous=current.timeline if since is not None and current is not None else None,
-            since=since,
-            filed=filed,
-        )
-        change = diff(program_id, current, program, provider, inputs, timeline)
+        fold = self._fold(program, context_of(judged))
+        change = diff(program_id, current, program, provider, inputs, fold.timeline())
         # Due dates depend on the facts and the pack only: re-derived for the program's
         # own events, never when another program re-judges it (COV-1), and only for
         # the facts the due list reads (a session leaves it as it was).
         if current is None or current.inputs != inputs or domain_event.type in due.READS:
-            change = replace(change, due=due.due_segments(program.trail, judged.pack, filed))
+            change = replace(change, due=due.due_segments(program.trail, judged.pack, fold.filing))
         _remember(
             self._current,
             program_id,
             CurrentProgram(change.version, change.provider_id, change.inputs, change.timeline),
         )
         return change
+
+    def _fold(self, program: Program, context: Context) -> Fold:
+        # The program's fold at its version: the cached one with the new event
+        # folded in when it is at the version before and judged alike, else anew.
+        cached = self._folds.pop(program.id, None)
+        if cached is not None and cached.context == context:
+            if cached.version == program.version - 1:
+                cached.add(program.trail[-1])
+                fold = cached
+            elif cached.version == program.version:
+                fold = cached
+            else:
+                fold = Fold.of(program.trail, context)
+        else:
+            fold = Fold.of(program.trail, context)
+        _remember(self._folds, program.id, fold)
+        return fold
 
     def _current_of(self, program_id: UUID, version: int) -> CurrentProgram | None:
         # What the read model holds for the program before `version`. The cache

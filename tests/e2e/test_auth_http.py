@@ -6,8 +6,10 @@ The app is built as `wht serve` builds it, `create_app(tracker)` then
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -19,9 +21,19 @@ from api.app import create_app
 from api.auth import install_auth
 from service.application import Tracker
 from service.security import SecurityStore
-from tests.helpers import LATER, admitted, opened, referred, session
+from tests.helpers import (
+    LATER,
+    REFERRED_ON,
+    admitted,
+    opened,
+    plus,
+    referred,
+    session,
+    with_data,
+)
 
 PROBLEM = "application/problem+json"
+PROVIDERS = {"north": "clinic-north", "south": "clinic-south"}
 ROLES = ["north", "south", "payer", "auditor", "regulator", "admin"]
 
 
@@ -276,3 +288,37 @@ def test_installing_auth_twice_guards_once(tracker: Tracker) -> None:
         response = client.get("/v1/policies", headers={"Authorization": f"Bearer {payer}"})
         assert response.status_code == 200
     assert len(store.access_log()) == 1
+
+
+def test_a_receipt_names_under_others_only_the_programs_its_caller_may_see(api: Api) -> None:
+    # R13: a referral dated first on a physician referral id makes the program
+    # already on it a repeat; the receipt says so to its own provider only.
+    def refer(who: str, key: str, on: date) -> tuple[str, dict[str, Any]]:
+        program_id = str(uuid4())
+        response = api.call(
+            who,
+            "POST",
+            f"/v1/programs/{program_id}/events",
+            json=with_data(referred(on, referral_id=key), provider_id=PROVIDERS[who]),
+        )
+        assert response.status_code == 201, response.text
+        return program_id, response.json()
+
+    def admit(who: str, program_id: str, on: date) -> None:
+        url = f"/v1/programs/{program_id}/events"
+        assert api.call(who, "POST", url, json=admitted(on)).status_code == 201
+
+    mine, _ = refer("north", "PR-SEEN", plus(REFERRED_ON, 3))
+    admit("north", mine, plus(REFERRED_ON, 10))
+    _, receipt = refer("north", "PR-SEEN", REFERRED_ON)
+    assert [other["program_id"] for other in receipt["others"]] == [mine]
+    assert {f["code"] for f in receipt["others"][0]["findings"]} == {
+        "repeat_program_without_review"
+    }
+    assert "provider_id" not in receipt["others"][0]
+
+    theirs, _ = refer("north", "PR-HIDDEN", plus(REFERRED_ON, 3))
+    admit("north", theirs, plus(REFERRED_ON, 10))
+    _, receipt = refer("south", "PR-HIDDEN", REFERRED_ON)
+    assert "others" not in receipt
+    assert theirs not in json.dumps(receipt)

@@ -15,7 +15,7 @@ from service.application import Tracker
 from service.notify import Notifier, RetryPolicy, Subscriptions, open_alert_store
 from service.notify.sender import signature
 from tests.alert_script import SECRET, expected_alerts, said, scripted_events
-from tests.helpers import send, send_all
+from tests.helpers import REFERRED_ON, admitted, plus, referred, send, send_all, with_data
 from tests.receiver import LOCAL, Receiver, signed_correctly
 
 FAST = RetryPolicy(base=0.05, cap=0.2, retry_for=60.0, timeout=2.0)
@@ -223,3 +223,40 @@ def test_the_sweep_alerts_the_obligations_the_due_list_calls_missed(
     ]
     assert sorted(set(got)) == sorted(missed)
     assert len(got) == len(set(got))  # one alert per obligation, however often swept
+
+
+def test_a_finding_added_to_another_program_is_alerted_about_that_program(
+    tracker: Tracker, receiver: Receiver
+) -> None:
+    # R13: a referral dated first makes the program already on its physician
+    # referral id a repeat; that program's subscriber hears it, about that program,
+    # and the subscriber of the referring provider does not.
+    subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
+    subscriptions.create(
+        url=receiver.url, kinds=["finding_added"], secret=SECRET, provider_id="clinic-north"
+    )
+    first, earlier = uuid4(), uuid4()
+    send(tracker, first, referred(plus(REFERRED_ON, 3), referral_id="PR-ALERT"))
+    send(tracker, first, admitted(plus(REFERRED_ON, 10)))
+    receipt = send(
+        tracker,
+        earlier,
+        with_data(referred(REFERRED_ON, referral_id="PR-ALERT"), provider_id="clinic-south"),
+    ).body
+    (other,) = receipt["others"]
+    expected = Counter((str(first), f["code"], f["occurred_on"]) for f in other["findings"])
+    assert expected and not receipt["findings"]
+    notifier = notifier_on(tracker)
+    run_until(notifier, receiver, sum(expected.values()))
+    for _ in range(3):
+        notifier.step()
+    got = Counter(
+        (
+            r.alert["program_id"],
+            r.alert["data"]["finding"]["code"],
+            r.alert["data"]["finding"]["occurred_on"],
+        )
+        for r in receiver.alerts()
+        if r.alert["kind"] == "finding_added"
+    )
+    assert got == expected

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.facts import Fact
-from projections.breakpoints import breakpoints
 from projections.compliance import Assessment, assess
 from tests.histories import (
     DOMAINS,
@@ -29,6 +28,7 @@ from tests.histories import (
     body,
     histories,
 )
+from tests.oracles.breakpoints import breakpoints
 
 from .builders import PACK
 

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 
 from domain.events import EVENT_MODELS
 from domain.facts import Fact
-from projections.breakpoints import breakpoints
 from projections.compliance import Assessment, assess
 from projections.due import READS, due, due_segments
 from tests.histories import as_facts, histories
+from tests.oracles.breakpoints import breakpoints
 
 from .builders import PACK
 from .test_causality_properties import extra_facts, span, standing

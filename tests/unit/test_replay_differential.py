@@ -1,8 +1,8 @@
 """The audit replay, derived step from step, answers what assessing every prefix answers.
 
-`projections.audit.replay` files facts as they come (`projections.filing`)
-and re-runs, after each event, only what it can change
-(`projections.steps`). The oracle is the replay as it was: the whole-trail
+`projections.audit.replay` folds facts in as they come (`projections.fold`,
+cut at the replay's as_of), which re-runs, after each event, only what it can
+change. The oracle is the replay as it was: the whole-trail
 `assess` of every prefix, diffed by `Finding.key()`. Over generated histories
 (backdated events, retractions and re-posts of admissions, discharges and
 referrals, late documents, a second program on one physician referral, every
@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 
 from domain.facts import Fact
 from domain.policy import PolicyCatalog, PolicyPack
-from projections.audit import Judge, Judgement, Step, assess_trail, catalog_judge, replay
+from projections.audit import Context, Judge, Step, assess_trail, catalog_judge, replay
 from projections.filing import Filing
 from projections.model import Finding
-from projections.record import FiledFacts
 from tests.histories import as_facts, histories
+from tests.oracles.filed_facts import FiledFacts
 
 from .builders import Program, day, weekdays
 
@@ -65,7 +65,7 @@ def assert_same_steps(facts: Sequence[Fact], judge: Judge, as_of: date) -> None:
 
 
 def fixed(pack: PolicyPack, in_force: bool, earlier: Sequence[str]) -> Judge:
-    return lambda facts: Judgement(pack, in_force, tuple(earlier))
+    return lambda facts: Context(pack, in_force, tuple(earlier))
 
 
 @st.composite

@@ -1,12 +1,10 @@
-"""The timeline says what `assess` says, on every business date.
+"""The timeline's segments, as the read model stores them, say what its states say.
 
-The read model stores each program as a few constant stretches of business
-time, assessed only on its breakpoints (`projections.breakpoints`). These
-properties check that nothing happens between breakpoints: for generated
-histories, on every day from before the first fact to well after the last
-breakpoint, the timeline's state is the assessment's status, discharge
-eligibility and finding codes. And building it event by event, reassessing
-only from the date a new event can change, gives the same timeline.
+The read model stores each program as a few constant stretches of business time
+(`Timeline.state_segments`, `finding_segments`); that the states themselves are
+what `assess` says on every day is tests/unit/test_one_fold.py's. These
+properties check that the segments cover every date once, agree with the states,
+and survive JSON.
 """
 
 from __future__ import annotations
@@ -17,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.policy import PolicyCatalog, PolicyPack
-from projections.breakpoints import breakpoints
-from projections.timeline import BEGINNING, Timeline, build_timeline, changed_from, state_of
+from projections.fold import Context, Fold
+from projections.timeline import BEGINNING, Timeline
 from tests.histories import as_facts, histories
 
 PACKS = sorted(PolicyCatalog.load().packs.values(), key=lambda pack: pack.id)
@@ -33,27 +31,11 @@ def days(first: date, last: date) -> list[date]:
 
 
 @PROPERTY_SETTINGS
-@given(histories(), st.sampled_from(PACKS), st.booleans(), earlier_programs)
-def test_the_timeline_equals_the_assessment_on_every_day(
-    bodies: list[dict[str, object]], pack: PolicyPack, in_force: bool, earlier: list[str]
-) -> None:
-    facts = as_facts(bodies)
-    timeline = build_timeline(
-        facts, pack, pack_in_force=in_force, earlier_programs_same_referral=earlier
-    )
-    dates = breakpoints(facts, pack)
-    for day in days(dates[0] - timedelta(days=3), dates[-1] + timedelta(days=10)):
-        assert timeline.at(day) == state_of(
-            facts, pack, day, pack_in_force=in_force, earlier_programs_same_referral=earlier
-        ), day
-
-
-@PROPERTY_SETTINGS
 @given(histories(), st.sampled_from(PACKS))
 def test_segments_cover_every_date_once_and_agree_with_the_states(
     bodies: list[dict[str, object]], pack: PolicyPack
 ) -> None:
-    timeline = build_timeline(as_facts(bodies), pack)
+    timeline = Fold.of(as_facts(bodies), Context(pack)).timeline()
     segments = timeline.state_segments()
     assert segments[0].valid_from == BEGINNING and segments[-1].valid_to is None
     for before, after in zip(segments, segments[1:], strict=False):
@@ -81,19 +63,6 @@ def test_segments_cover_every_date_once_and_agree_with_the_states(
     assert Timeline.from_json(timeline.as_json()) == timeline
 
 
-@PROPERTY_SETTINGS
-@given(histories(), st.sampled_from(PACKS))
-def test_building_event_by_event_from_the_changed_date_gives_the_same_timeline(
-    bodies: list[dict[str, object]], pack: PolicyPack
-) -> None:
-    facts = as_facts(bodies)
-    timeline = build_timeline(facts[:1], pack)
-    for count in range(2, len(facts) + 1):
-        since = changed_from(facts[count - 1], facts[: count - 1])
-        timeline = build_timeline(facts[:count], pack, previous=timeline, since=since)
-    assert timeline == build_timeline(facts, pack)
-
-
 def test_a_program_with_no_facts_in_force_yet_is_referred_with_nothing_found() -> None:
     facts = as_facts(
         [
@@ -118,7 +87,7 @@ def test_a_program_with_no_facts_in_force_yet_is_referred_with_nothing_found() -
             },
         ]
     )
-    timeline = build_timeline(facts, PACKS[0])
+    timeline = Fold.of(facts, Context(PACKS[0])).timeline()
     assert timeline.at(date(2026, 3, 1)).findings == frozenset()
     assert timeline.at(date(2026, 3, 2)).findings == {"region_not_covered"}
     assert [s.valid_from for s in timeline.finding_segments()] == [date(2026, 3, 2)]

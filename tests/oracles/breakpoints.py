@@ -1,4 +1,8 @@
-"""The business dates on which a program's assessment can change.
+"""The oracle's list of business dates on which a program's assessment can change.
+
+Kept from the product (which judged the read model on these dates before the fold,
+`projections.fold`, read the dates off its own findings) so that the differential
+tests know where to look: between two of these dates `assess` stays the same.
 
 For a fixed set of recorded facts, `assess(facts, pack, as_of)` is a step
 function of `as_of`: it changes only on a fact's `occurred_on` (the fact starts
