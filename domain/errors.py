@@ -79,6 +79,15 @@ class DayOverTwentyFourHours(InvalidEvent):
     title = "More than 24 hours in one day"
 
 
+class MilestonesOutOfOrder(InvalidEvent):
+    """A discharge dated before the standing admission, or an admission dated after
+    the standing discharge: a program is discharged after it starts, so such an event
+    cannot be a fact (docs/domain.md R17). Correct the other one with EntryRetracted
+    first."""
+
+    title = "Milestones out of order"
+
+
 class BatchRejected(TrackerError):
     """Some items of a batch were refused; nothing of the batch was stored."""
 

@@ -22,12 +22,13 @@ from eventsourcing.domain import Aggregate
 from domain.errors import (
     AlreadyRetracted,
     DayOverTwentyFourHours,
+    MilestonesOutOfOrder,
     ProgramAlreadyAdmitted,
     ProgramAlreadyDischarged,
     ProgramAlreadyReferred,
     RetractionTargetNotFound,
 )
-from domain.events import EVENT_MODELS, SessionLogged
+from domain.events import EVENT_MODELS
 from domain.facts import Fact
 
 GENESIS_HASH = "0" * 64
@@ -104,9 +105,19 @@ class Program(Aggregate):
 
     def __init__(self) -> None:
         self.trail: list[Fact] = []
+        self._index()
+        self.last_hash = GENESIS_HASH
+
+    def _index(self) -> None:
+        # What commands and reads ask of the trail, kept as each fact is taken so
+        # that none of them reads the whole trail again (`_file`).
         self.active: dict[str, str] = {}  # event_id -> type, not retracted
         self.retracted: set[str] = set()
-        self.last_hash = GENESIS_HASH
+        self.by_id: dict[str, Fact] = {}  # every fact, retractions too, by event_id
+        self.referrals: list[Fact] = []  # every ProgramReferred, in record order
+        self.retractions: list[Fact] = []  # every EntryRetracted, in record order
+        self.day_hours: dict[date, Decimal] = {}  # standing sessions' hours per date
+        self.latest_on: date | None = None  # the latest occurred_on of any fact
 
     # -- state changes (they run again on every replay: no checks here) --
 
@@ -124,16 +135,34 @@ class Program(Aggregate):
                 prev_hash=event.prev_hash,
             )
         )
-        self._note(event.type, event.event_id, event.data.get("target_event_id"))
+        self._file(self.trail[-1])
         self.last_hash = event.hash
 
-    def _note(self, event_type: str, event_id: str, target: object) -> None:
-        """Keep `active` and `retracted` up to date with one more event."""
-        if event_type == "EntryRetracted":
-            self.active.pop(str(target), None)
-            self.retracted.add(str(target))
+    def _file(self, fact: Fact) -> None:
+        """Keep the indexes of `_index` up to date with one more fact."""
+        self.by_id[fact.event_id] = fact
+        if self.latest_on is None or fact.occurred_on > self.latest_on:
+            self.latest_on = fact.occurred_on
+        if fact.type == "EntryRetracted":
+            target = str(getattr(fact.data, "target_event_id", ""))
+            self.retractions.append(fact)
+            if self.active.pop(target, None) == "SessionLogged":
+                self._add_hours(self.by_id[target], -1)
+            self.retracted.add(target)
+            return
+        self.active[fact.event_id] = fact.type
+        if fact.type == "ProgramReferred":
+            self.referrals.append(fact)
+        elif fact.type == "SessionLogged":
+            self._add_hours(fact, 1)
+
+    def _add_hours(self, fact: Fact, sign: int) -> None:
+        on, hours = fact.occurred_on, getattr(fact.data, "hours", Decimal(0))
+        total = self.day_hours.get(on, Decimal(0)) + sign * hours
+        if total:
+            self.day_hours[on] = total
         else:
-            self.active[event_id] = event_type
+            self.day_hours.pop(on, None)
 
     # -- commands --
 
@@ -205,6 +234,8 @@ class Program(Aggregate):
         """Raise the domain error for an event this program cannot take."""
         if event_type == "SessionLogged" and occurred_on is not None:
             self._check_day_hours(occurred_on, Decimal(str(data["hours"])))
+        if event_type in ("ProgramAdmitted", "ProgramDischarged") and occurred_on is not None:
+            self._check_order(event_type, occurred_on)
         refusal = SINGLETONS.get(event_type)
         if refusal is not None and event_type in self.active.values():
             existing = next(k for k, v in self.active.items() if v == event_type)
@@ -227,19 +258,37 @@ class Program(Aggregate):
                     f"Program {self.id} has no event {target} to retract."
                 )
 
+    def _standing(self, event_type: str) -> Fact | None:
+        # The standing (not retracted) fact of a singleton type, if any.
+        found = next((k for k, v in self.active.items() if v == event_type), None)
+        return self.by_id[found] if found is not None else None
+
+    def _check_order(self, event_type: str, on: date) -> None:
+        # docs/domain.md R17: a discharge never precedes the standing admission, nor
+        # an admission the standing discharge.
+        if event_type == "ProgramDischarged":
+            admission = self._standing("ProgramAdmitted")
+            if admission is not None and on < admission.occurred_on:
+                raise MilestonesOutOfOrder(
+                    f"The discharge is dated {on}, before the admission on "
+                    f"{admission.occurred_on} (event {admission.event_id}). Retract the wrong "
+                    "one with EntryRetracted first.",
+                    [{"loc": ["body", "occurred_on"], "msg": "before the admission"}],
+                )
+        else:
+            discharge = self._standing("ProgramDischarged")
+            if discharge is not None and on > discharge.occurred_on:
+                raise MilestonesOutOfOrder(
+                    f"The admission is dated {on}, after the discharge on "
+                    f"{discharge.occurred_on} (event {discharge.event_id}). Retract the wrong "
+                    "one with EntryRetracted first.",
+                    [{"loc": ["body", "occurred_on"], "msg": "after the discharge"}],
+                )
+
     def _check_day_hours(self, on: date, hours: Decimal) -> None:
         # docs/domain.md R3: a date has 24 hours; the standing (not retracted)
         # sessions of one date cannot add up to more.
-        recorded = sum(
-            (
-                fact.data.hours
-                for fact in self.trail
-                if isinstance(fact.data, SessionLogged)
-                and fact.occurred_on == on
-                and fact.event_id in self.active
-            ),
-            Decimal(0),
-        )
+        recorded = self.day_hours.get(on, Decimal(0))
         if recorded + hours > HOURS_IN_A_DAY:
             raise DayOverTwentyFourHours(
                 f"Sessions of {format(recorded.normalize(), 'f')} hours are already recorded "
@@ -254,6 +303,10 @@ class Program(Aggregate):
         twin.trail = list(self.trail)
         twin.active = dict(self.active)
         twin.retracted = set(self.retracted)
+        twin.by_id = dict(self.by_id)
+        twin.referrals = list(self.referrals)
+        twin.retractions = list(self.retractions)
+        twin.day_hours = dict(self.day_hours)
         twin._pending_events = []
         return twin
 
@@ -269,11 +322,9 @@ class Program(Aggregate):
             raise ValueError(f"Program {self.id} has no version {version} (at {self.version}).")
         twin = copy.copy(self)
         twin.trail = self.trail[:version]
-        twin.active = {}
-        twin.retracted = set()
+        twin._index()
         for fact in twin.trail:
-            target = getattr(fact.data, "target_event_id", None)
-            twin._note(fact.type, fact.event_id, target)
+            twin._file(fact)
         last = twin.trail[-1]
         twin.last_hash = last.hash
         twin._version = version
@@ -284,7 +335,7 @@ class Program(Aggregate):
     @property
     def referral(self) -> Fact | None:
         """The referral in force: the latest ProgramReferred not retracted."""
-        for fact in reversed(self.trail):
-            if fact.type == "ProgramReferred" and fact.event_id in self.active:
+        for fact in reversed(self.referrals):
+            if fact.event_id in self.active:
                 return fact
         return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 from domain.events import (
     AbsenceRecorded,
@@ -117,6 +118,7 @@ def assessment_of(
     reasons: tuple[str, ...],
     findings: tuple[Finding, ...],
     billing: tuple[BillingDay, ...] | None = None,
+    findings_json: Sequence[dict[str, Any]] | None = None,
 ) -> Assessment:
     """The figures of a judged record. Only `ledger.reimbursable` and those days'
     hours are read from the ledger (every reimbursable day: at most the pack's
@@ -140,6 +142,7 @@ def assessment_of(
         discharge_reasons=reasons,
         findings=findings,
         billing=billing_days(ledger, pack) if billing is None else billing,
+        findings_json=findings_json,
     )
 
 

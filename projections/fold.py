@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter, itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from domain.events import SessionLogged
 from domain.facts import Fact
@@ -117,6 +117,16 @@ class _Judged:
     billed: tuple[_Billed, ...]  # COV-2's reimbursable days and their billing, by date
     findings: tuple[Finding, ...]  # merged, by (date, code, clause)
     dates: tuple[date, ...]  # each merged finding's date, for bisection
+    base: tuple[Finding, ...] | None  # the findings of the judgement this one followed
+    kept: int  # how many lead `findings` that are the very ones leading `base`
+
+    def findings_json(self) -> list[dict[str, Any]]:
+        """Each finding's `as_dict`, made once for every read of this judgement."""
+        made: list[dict[str, Any]] | None = self.__dict__.get("_json")
+        if made is None:
+            made = [finding.as_dict() for finding in self.findings]
+            object.__setattr__(self, "_json", made)
+        return made
 
 
 def window_start(record: ProgramRecord, day: date) -> date:
@@ -196,9 +206,11 @@ def _judge(
     found = _week_local(_inputs(local_record, context, ledger, counts))
     dated = sorted(((finding.occurred_on, i, finding) for i, finding in found), key=_first)
     billed = [_billed(day, ledger.day_hours[day], pack) for day in ledger.reimbursable]
+    kept = 0  # leading findings that are the previous judgement's very ones
     if window is None or previous is None:
         week_local = tuple(dated)
         merged = _merged([*others, *((i, f) for _, i, f in week_local)])
+        dates = tuple(f.occurred_on for f in merged)
     else:
         kept = bisect_left(previous.week_local, window, key=_first)
         week_local = (*previous.week_local[:kept], *(x for x in dated if x[0] >= window))
@@ -206,7 +218,9 @@ def _judge(
             *(b for b in previous.billed if b.day < window),
             *(b for b in billed if b.day >= window),
         ]
-        merged = _merged_from(previous, others, week_local, window)
+        merged, kept = _merged_from(previous, others, week_local, window)
+        tail = merged[kept:]
+        dates = (*previous.dates[:kept], *(f.occurred_on for f in tail))
     return _Judged(
         on,
         week_local,
@@ -214,26 +228,28 @@ def _judge(
         counts,
         tuple(billed),
         merged,
-        tuple(f.occurred_on for f in merged),
+        dates,
+        previous.findings if previous is not None else None,
+        kept,
     )
 
 
 def _merged_from(
     previous: _Judged, others: tuple[Tagged, ...], week_local: tuple[Dated, ...], window: date
-) -> tuple[Finding, ...]:
-    """The merged findings: the previous ones before `window` when nothing found before
-    it changed, merged afresh from `window` on."""
+) -> tuple[tuple[Finding, ...], int]:
+    """The merged findings, and how many lead them unchanged: the previous ones before
+    `window` when nothing found before it changed, merged afresh from `window` on."""
 
     def before(tagged: Sequence[Tagged]) -> list[Tagged]:
         return [pair for pair in tagged if pair[1].occurred_on < window]
 
     if before(others) != before(previous.others):
-        return _merged([*others, *((i, f) for _, i, f in week_local)])
+        return _merged([*others, *((i, f) for _, i, f in week_local)]), 0
     kept = bisect_left(previous.dates, window)
     start = bisect_left(week_local, window, key=_first)
     tail = [pair for pair in others if pair[1].occurred_on >= window]
     tail.extend((i, f) for _, i, f in week_local[start:])
-    return (*previous.findings[:kept], *_merged(tail))
+    return (*previous.findings[:kept], *_merged(tail)), kept
 
 
 class Fold:
@@ -330,6 +346,12 @@ class Fold:
             as_of, self._end(self._epoch(as_of))
         )
 
+    def _held(self, as_of: date) -> _Judged | None:
+        # The judgement `findings_at(as_of)` cut, when it cut one this fold holds.
+        if not self._exact(as_of):
+            return None
+        return self._judged[self._epoch(as_of)]
+
     def findings_at(self, as_of: date) -> tuple[Finding, ...]:
         """The merged findings as of `as_of`, as `assess` lists them."""
         if not self._exact(as_of):
@@ -356,6 +378,7 @@ class Fold:
             discharge_reasons(record, pack, counts),
             judged.findings[:cut],
             tuple(b.billing for b in billed if b.billing is not None),
+            judged.findings_json()[:cut],
         )
 
     def timeline(self) -> Timeline:
@@ -381,6 +404,24 @@ class Fold:
                 if not changes or changes[-1][1] != state:
                     changes.append((day, state))
         return Timeline(tuple(changes))
+
+
+def changes(before: Fold | None, after: Fold, as_of: date) -> list[Finding]:
+    """The findings as of `as_of` that `after` holds and `before` (the fold it was made
+    from, one fact earlier) did not: what that fact added (`added`). Findings the fold
+    kept as they were (the same objects, leading both) are not compared again."""
+    new = after.findings_at(as_of)
+    if before is None:
+        return list(new)
+    old = before.findings_at(as_of)
+    skip = 0
+    mine, theirs = after._held(as_of), before._held(as_of)
+    if mine is not None and theirs is not None:
+        if mine is theirs:
+            return []
+        if mine.base is theirs.findings:
+            skip = min(mine.kept, len(old), len(new))
+    return added(old[skip:], new[skip:])
 
 
 def added(before: Sequence[Finding], after: Sequence[Finding]) -> list[Finding]:

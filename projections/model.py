@@ -6,7 +6,8 @@ the API and the read models never need to know how they were derived.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -47,14 +48,19 @@ class Finding:
         return (self.code, self.clause, self.occurred_on)
 
     def as_dict(self) -> dict[str, Any]:
-        """The finding as JSON-ready primitives (date as YYYY-MM-DD)."""
-        return {
-            "code": self.code,
-            "clause": self.clause,
-            "severity": self.severity,
-            "occurred_on": self.occurred_on.isoformat(),
-            "message": self.message,
-        }
+        """The finding as JSON-ready primitives (date as YYYY-MM-DD): a new dict each
+        call, copied from one made once (a fold hands the same findings to every read)."""
+        made: dict[str, Any] | None = self.__dict__.get("_as_dict")
+        if made is None:
+            made = {
+                "code": self.code,
+                "clause": self.clause,
+                "severity": self.severity,
+                "occurred_on": self.occurred_on.isoformat(),
+                "message": self.message,
+            }
+            object.__setattr__(self, "_as_dict", made)
+        return dict(made)
 
 
 def violation(code: str, clause: str, occurred_on: date, message: str) -> Finding:
@@ -113,10 +119,15 @@ class Assessment:
     discharge_reasons: tuple[str, ...]
     findings: tuple[Finding, ...]
     billing: tuple[BillingDay, ...]
+    # The findings' JSON (`Finding.as_dict`) already made, when the judge keeps it:
+    # read, never changed, by whoever answers with it.
+    findings_json: Sequence[dict[str, Any]] | None = field(default=None, compare=False, repr=False)
 
     def figures(self, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """All figures but billing, as JSON-ready primitives; `findings`, when given,
         is the findings' JSON already made (the audit shares it between steps)."""
+        if findings is None and self.findings_json is not None:
+            findings = list(self.findings_json)
         return {
             "status": self.status,
             "policy": self.policy,

@@ -58,13 +58,25 @@ def _same_id(event_id: str) -> str:
 
 def referral_spans(program_id: UUID | str, trail: Sequence[Fact]) -> list[ReferralSpan]:
     """Every referral of `trail` that names a physician referral id, with its retraction."""
+    return spans_of(
+        program_id,
+        [fact for fact in trail if isinstance(fact.data, ProgramReferred)],
+        [fact for fact in trail if isinstance(fact.data, EntryRetracted)],
+    )
+
+
+def spans_of(
+    program_id: UUID | str, referrals: Sequence[Fact], retractions: Sequence[Fact]
+) -> list[ReferralSpan]:
+    """`referral_spans` from a trail's referrals and retractions alone, each in record
+    order (a program keeps both lists as it takes facts: `Program.referrals`)."""
     retracted: dict[str, datetime] = {}
-    for fact in trail:
+    for fact in retractions:
         if isinstance(fact.data, EntryRetracted):
             target = _same_id(str(fact.data.target_event_id))
             retracted.setdefault(target, fact.recorded_at)
     spans: list[ReferralSpan] = []
-    for fact in trail:
+    for fact in referrals:
         data = fact.data
         if not isinstance(data, ProgramReferred) or not data.referral.physician_referral_id:
             continue

@@ -35,8 +35,8 @@ from domain.facts import Fact
 from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog
 from domain.program import Program, format_instant
-from projections.fold import Fold, added
-from projections.referrals import referral_spans
+from projections.fold import Fold, added, changes
+from projections.referrals import spans_of
 from service.integrity import TrailDamaged
 from service.judging import ALWAYS, Batch, Folds, Referrals, View
 from service.persistence import IndexRow
@@ -266,7 +266,7 @@ class Tracker(Receipts):
         else:
             after = Fold.of(program.trail, context)
         folds[program_id] = after
-        found = added(before.findings_at(judged_on) if before else (), after.findings_at(judged_on))
+        found = changes(before, after, judged_on)
         body: dict[str, Any] = {
             "program_id": str(program_id),
             "event_id": event.event_id,
@@ -308,7 +308,7 @@ class Tracker(Receipts):
         each judged at its own receipt date (R11), just before and as of this event.
         Each entry names the other program's provider, for `visible_others` and the
         alerts; the HTTP answer leaves it out."""
-        keys = {span.key for span in referral_spans(program.id, program.trail)}
+        keys = {span.key for span in spans_of(program.id, program.referrals, program.retractions)}
         just_before = recorded_at - timedelta(microseconds=1)
         found: list[dict[str, Any]] = []
         seen: set[UUID] = {program.id}

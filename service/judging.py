@@ -32,7 +32,7 @@ from projections.fold import Context, Fold
 from projections.referrals import (
     ReferralSpan,
     programs_before,
-    referral_spans,
+    spans_of,
     standing_referral,
 )
 from service.integrity import TrailDamaged, verify_program
@@ -245,7 +245,9 @@ class Judging(Application[UUID]):
         at `known_at` whose referral came first (COV-1, docs/domain.md R5): first in
         business time, then record time, then program id. Retracted and re-posted
         referrals count as they stood at `known_at`."""
-        mine = standing_referral(referral_spans(program.id, program.trail), known_at)
+        mine = standing_referral(
+            spans_of(program.id, program.referrals, program.retractions), known_at
+        )
         if mine is None:
             return []
         others: list[ReferralSpan] = []
@@ -286,7 +288,7 @@ class Judging(Application[UUID]):
         program = pending.get(program_id) if pending is not None else None
         if program is None:
             program = self.program(program_id)
-        return referral_spans(program_id, program.trail)
+        return spans_of(program_id, program.referrals, program.retractions)
 
     def judged(
         self, program: Program, known_at: datetime, referrals: Referrals | None = None

@@ -54,15 +54,16 @@ def stored_version(program: Program | None, event_id: str) -> int | None:
     # The version at which the trail holds `event_id` (ids are lower-case UUIDs).
     if program is None:
         return None
-    return next((f.version for f in program.trail if f.event_id == event_id), None)
+    fact = program.by_id.get(event_id)
+    return fact.version if fact is not None else None
 
 
 def receipt_date(program: Program | None, occurred_on: date) -> date:
     """The business date a receipt is judged at (docs/domain.md R11): the later of the
     event's `occurred_on` and the latest `occurred_on` already in the program."""
-    if program is None or not program.trail:
+    if program is None or program.latest_on is None:
         return occurred_on
-    return max(occurred_on, max(fact.occurred_on for fact in program.trail))
+    return max(occurred_on, program.latest_on)
 
 
 class Receipts(Judging):

@@ -17,7 +17,7 @@ from uuid import UUID
 from domain.facts import Fact
 from projections.audit import Judge, Step, catalog_judge, replay
 from projections.model import Finding
-from projections.referrals import programs_before, referral_spans
+from projections.referrals import programs_before, spans_of
 from service.application import Tracker, View
 from service.integrity import END_OF_TIME, IntegrityReport, verify_program
 
@@ -26,7 +26,7 @@ def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:
     """For each referral in the trail, the programs standing before it on the same
     physician referral id as known at the view's instant (COV-1, docs/domain.md R5)."""
     found: dict[str, list[str]] = {}
-    for mine in referral_spans(view.program.id, view.program.trail):
+    for mine in spans_of(view.program.id, view.program.referrals, view.program.retractions):
         others = [
             span
             for pid in tracker.programs_on_referral(mine.key, view.known_at)

@@ -80,7 +80,7 @@ def provider_of(program: Program) -> str:
     """The provider of the referral in force, else of the first referral (as api/auth does)."""
     referral = program.referral
     if referral is None:
-        referral = next((f for f in program.trail if f.type == "ProgramReferred"), None)
+        referral = program.referrals[0] if program.referrals else None
     if referral is None or not isinstance(referral.data, ProgramReferred):
         return ""
     return referral.data.provider_id

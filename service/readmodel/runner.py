@@ -43,7 +43,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.program import Program
-from projections.referrals import referral_spans
+from projections.referrals import spans_of
 from service.application import Referrals, Tracker
 from service.persistence.schema import conninfo_of
 from service.readmodel.locks import ProjectorLock, partition_lock
@@ -85,7 +85,7 @@ class TrackerJudge:
     def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
         # Every program that ever named one of this program's referral ids, as
         # recorded by `known_at`: the retracted referral's id and the new one's.
-        keys = {span.key for span in referral_spans(program.id, program.trail)}
+        keys = {span.key for span in spans_of(program.id, program.referrals, program.retractions)}
         found: set[UUID] = set()
         for key in keys:
             found.update(self.tracker.programs_on_referral(key, known_at, self._referrals))

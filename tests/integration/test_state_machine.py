@@ -33,6 +33,7 @@ from domain.errors import (
     DayOverTwentyFourHours,
     EventIdConflict,
     InvalidEvent,
+    MilestonesOutOfOrder,
     ProgramAlreadyAdmitted,
     ProgramAlreadyDischarged,
     ProgramAlreadyReferred,
@@ -150,6 +151,9 @@ class TrackerMachine(RuleBasedStateMachine):
     def standing_of(self, kind: str) -> bool:
         return any(b["type"] == kind for b in self.standing.values())
 
+    def standing_day(self, kind: str) -> date | None:
+        return next((on(b) for b in self.standing.values() if b["type"] == kind), None)
+
     def teardown(self) -> None:
         if self.tracker is not None:
             self.tracker.close()
@@ -173,8 +177,11 @@ class TrackerMachine(RuleBasedStateMachine):
     @rule(day=DAYS)
     def admit(self, day: date) -> None:
         body = admitted(day)
+        discharge = self.standing_day("ProgramDischarged")
         if self.standing_of("ProgramAdmitted"):
             self.refuse(body, ProgramAlreadyAdmitted)
+        elif discharge is not None and day > discharge:  # Rev 3 (R17)
+            self.refuse(body, MilestonesOutOfOrder)
         else:
             self.accept(body)
 
@@ -218,8 +225,11 @@ class TrackerMachine(RuleBasedStateMachine):
     @rule(day=DAYS, reason=REASONS)
     def discharge(self, day: date, reason: str) -> None:
         body = discharged(day, reason)
+        admission = self.standing_day("ProgramAdmitted")
         if self.standing_of("ProgramDischarged"):
             self.refuse(body, ProgramAlreadyDischarged)
+        elif admission is not None and day < admission:  # Rev 3 (R17)
+            self.refuse(body, MilestonesOutOfOrder)
         else:
             self.accept(body)
 

@@ -37,7 +37,6 @@ Key = tuple[str, str, date, str]
 PROPERTY_SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-SINGLETONS = ("ProgramAdmitted", "ProgramDischarged")
 
 
 def keys(assessment: Assessment) -> set[Key]:
@@ -75,8 +74,14 @@ def extra_facts(draw: st.DrawFn, bodies: list[Body]) -> Body:
         "DischargeReportFiled",
         "RepeatProgramApproved",
     ]
-    present = {b["type"] for b in standing(bodies)}
-    kinds += [kind for kind in SINGLETONS if kind not in present]
+    present = {b["type"]: on(b) for b in standing(bodies)}
+    # A clinic can send a missing admission or discharge, but not one out of order
+    # with the standing other (the tracker refuses it: docs/domain.md R17).
+    admitted, discharged = present.get("ProgramAdmitted"), present.get("ProgramDischarged")
+    if "ProgramAdmitted" not in present and (discharged is None or when <= discharged):
+        kinds.append("ProgramAdmitted")
+    if "ProgramDischarged" not in present and (admitted is None or when >= admitted):
+        kinds.append("ProgramDischarged")
     kind = draw(st.sampled_from(kinds))
     documented = draw(st.integers(-1, 14))
     data: dict[str, Body] = {

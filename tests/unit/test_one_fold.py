@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from domain.facts import Fact
 from domain.policy import PolicyCatalog, PolicyPack
 from projections.compliance import assess
-from projections.fold import Context, Fold, State, added
+from projections.fold import Context, Fold, State, changes
 from tests.histories import as_facts, histories
 from tests.oracles.breakpoints import breakpoints
 
@@ -75,7 +75,7 @@ def test_the_fold_built_event_by_event_answers_as_assess_after_every_event(
         assert fold.at(on) == after
         # The receipt: what the event added, severity included (R13).
         old = {key(f) for f in oracle(prefix[:-1], context, on).findings} if count > 1 else set()
-        assert added(before.findings_at(on), fold.findings_at(on)) == [
+        assert changes(before, fold, on) == [
             f for f in after.findings if key(f) not in old
         ]
         # A date before the latest fact: the fold judges the facts up to it anew.

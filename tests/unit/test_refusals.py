@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import DayOverTwentyFourHours, InvalidEvent
+from domain.errors import DayOverTwentyFourHours, InvalidEvent, MilestonesOutOfOrder
 from domain.intake import parse_event
 from domain.program import Program
 
@@ -106,3 +106,23 @@ def test_thirteen_hours_on_each_of_two_dates_are_facts() -> None:
     trail.session(13)
     trail.session(13, ON + timedelta(days=1))
     assert len(trail.program.trail) == 3
+
+
+def test_a_discharge_before_the_admission_or_an_admission_after_the_discharge_is_refused() -> None:
+    # DOMAIN.md R17: milestones out of order cannot be facts.
+    admitted_on, discharged_on = ON + timedelta(days=7), ON + timedelta(days=30)
+    trail = Trail()
+    trail.send("ProgramAdmitted", admitted_on, {"criteria": {"informed_consent": True}})
+    discharge = {"reason": "goals_met"}
+    with pytest.raises(MilestonesOutOfOrder) as refused:
+        trail.send("ProgramDischarged", admitted_on - timedelta(days=1), discharge)
+    assert str(admitted_on) in refused.value.detail
+    trail.send("ProgramDischarged", discharged_on, discharge)
+    assert len(trail.program.trail) == 3
+    admission = next(f for f in trail.program.trail if f.type == "ProgramAdmitted")
+    trail.send("EntryRetracted", ON, {"target_event_id": admission.event_id})
+    with pytest.raises(MilestonesOutOfOrder) as refused:
+        trail.send("ProgramAdmitted", discharged_on + timedelta(days=1), {"criteria": {}})
+    assert str(discharged_on) in refused.value.detail
+    trail.send("ProgramAdmitted", discharged_on, {"criteria": {}})  # the same day is in order
+    assert len(trail.program.trail) == 5
