@@ -75,9 +75,7 @@ def test_the_fold_built_event_by_event_answers_as_assess_after_every_event(
         assert fold.at(on) == after
         # The receipt: what the event added, severity included (R13).
         old = {key(f) for f in oracle(prefix[:-1], context, on).findings} if count > 1 else set()
-        assert changes(before, fold, on) == [
-            f for f in after.findings if key(f) not in old
-        ]
+        assert changes(before, fold, on) == [f for f in after.findings if key(f) not in old]
         # A date before the latest fact: the fold judges the facts up to it anew.
         earlier_on = prefix[-1].occurred_on - timedelta(days=1)
         assert fold.at(earlier_on) == oracle(prefix, context, earlier_on)
