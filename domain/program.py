@@ -234,8 +234,6 @@ class Program(Aggregate):
         """Raise the domain error for an event this program cannot take."""
         if event_type == "SessionLogged" and occurred_on is not None:
             self._check_day_hours(occurred_on, Decimal(str(data["hours"])))
-        if event_type in ("ProgramAdmitted", "ProgramDischarged") and occurred_on is not None:
-            self._check_order(event_type, occurred_on)
         refusal = SINGLETONS.get(event_type)
         if refusal is not None and event_type in self.active.values():
             existing = next(k for k, v in self.active.items() if v == event_type)
@@ -244,6 +242,8 @@ class Program(Aggregate):
                 "To correct it, retract that entry with EntryRetracted, then post the right one.",
                 existing_event_id=existing,
             )
+        if event_type in ("ProgramAdmitted", "ProgramDischarged") and occurred_on is not None:
+            self._check_order(event_type, occurred_on)
         if event_type == "EntryRetracted":
             target = str(data["target_event_id"])
             if target in self.retracted:
