@@ -140,7 +140,7 @@ def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
             fold.add(fact)
         assessment = fold.at(as_of)
         findings = assessment.findings
-        shared = _shared(previous, findings)
+        shared = fold.kept_from(previous, as_of)
         # Findings before `shared` are the previous step's own: diff only the rest.
         before = {f.key(): f for f in previous[shared:]}
         after = {f.key(): f for f in findings[shared:]}
@@ -155,14 +155,3 @@ def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
         )
         previous = findings
     return steps
-
-
-def _shared(previous: Sequence[Finding], findings: Sequence[Finding]) -> int:
-    # How many leading findings are the very objects of the step before (the fold
-    # keeps those it did not judge again).
-    count = 0
-    for old, new in zip(previous, findings, strict=False):
-        if old is not new:
-            break
-        count += 1
-    return count

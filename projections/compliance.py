@@ -118,7 +118,7 @@ def assessment_of(
     reasons: tuple[str, ...],
     findings: tuple[Finding, ...],
     billing: tuple[BillingDay, ...] | None = None,
-    findings_json: Sequence[dict[str, Any]] | None = None,
+    findings_json: Callable[[], Sequence[dict[str, Any]]] | None = None,
 ) -> Assessment:
     """The figures of a judged record. Only `ledger.reimbursable` and those days'
     hours are read from the ledger (every reimbursable day: at most the pack's

@@ -60,6 +60,9 @@ _SORTED: tuple[type, ...] = (
 )
 
 
+RECORDS_KEPT = 4  # records a filing keeps cut (`Filing.record`)
+
+
 class Changed:
     """What one filed fact changed: nothing, the record from a date on, or every
     date; and the types of the entries it filed or removed."""
@@ -143,9 +146,13 @@ class Filing:
         self._retracted: set[str] = set()
         self._session_days: list[SessionDay] = []
         self._session_dates: list[date] = []
+        # The last few records cut, by (as_of, sessions_since): a fold asks for the
+        # same cut more than once a fact. Emptied by every change.
+        self._records: dict[tuple[date, date | None], ProgramRecord] = {}
 
     def add(self, fact: Fact) -> Changed:
         """File the next fact of the trail; what it changed in the record."""
+        self._records = {}
         data = fact.data
         if isinstance(data, EntryRetracted):
             return self._retract(_normalised_id(str(data.target_event_id)))
@@ -220,6 +227,7 @@ class Filing:
         other._retracted = set(self._retracted)
         other._session_days = list(self._session_days)
         other._session_dates = list(self._session_dates)
+        other._records = {}
         return other
 
     def singleton_dates(self) -> tuple[date, ...]:
@@ -252,6 +260,15 @@ class Filing:
         (and session days) from that date on, everything else whole."""
         if self.withdrawn:
             return _empty(as_of)
+        made = self._records.get((as_of, sessions_since))
+        if made is not None:
+            return made
+        if len(self._records) >= RECORDS_KEPT:
+            self._records = {}
+        made = self._records[(as_of, sessions_since)] = self._cut(as_of, sessions_since)
+        return made
+
+    def _cut(self, as_of: date, sessions_since: date | None) -> ProgramRecord:
         of = self._sorted
         sessions = self._session_days
         low = 0 if sessions_since is None else bisect_left(self._session_dates, sessions_since)

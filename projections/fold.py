@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -119,6 +119,9 @@ class _Judged:
     dates: tuple[date, ...]  # each merged finding's date, for bisection
     base: tuple[Finding, ...] | None  # the findings of the judgement this one followed
     kept: int  # how many lead `findings` that are the very ones leading `base`
+    # Discharge reasons by date, filled as dates are asked for. They read no session,
+    # so a judgement that only sessions changed shares its predecessor's.
+    reasons: dict[date, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def findings_json(self) -> list[dict[str, Any]]:
         """Each finding's `as_dict`, made once for every read of this judgement."""
@@ -195,11 +198,13 @@ def _judge(
     local_record = record if window is None else filing.record(on, sessions_since=window)
     ledger = day_ledger(local_record, pack)
     kinds = None if window is None else changed.kinds
+    reasons: dict[date, tuple[str, ...]] = {}
     if kinds is None or previous is None:
         counts = attendance(record, pack)
         others = tuple(_others(_inputs(record, context, ledger, counts), None, ()))
     elif kinds <= SESSION_KINDS:  # the rules that read no session answer as before
         others, counts = previous.others, previous.counts
+        reasons = previous.reasons
     else:
         counts = attendance(record, pack) if kinds & ATTENDANCE_READS else previous.counts
         others = tuple(_others(_inputs(record, context, ledger, counts), kinds, previous.others))
@@ -231,6 +236,7 @@ def _judge(
         dates,
         previous.findings if previous is not None else None,
         kept,
+        reasons,
     )
 
 
@@ -342,9 +348,10 @@ class Fold:
 
     def _exact(self, as_of: date) -> bool:
         # The epoch of `as_of` holds no fact dated after it (up to its last day).
-        return as_of <= self.until and not self.filing.any_between(
-            as_of, self._end(self._epoch(as_of))
-        )
+        if as_of > self.until:
+            return False
+        end = self._end(self._epoch(as_of))
+        return end <= as_of or not self.filing.any_between(as_of, end)
 
     def _held(self, as_of: date) -> _Judged | None:
         # The judgement `findings_at(as_of)` cut, when it cut one this fold holds.
@@ -375,11 +382,37 @@ class Fold:
             pack,
             DayLedger(hours, tuple(hours), (), (), ()),
             counts,
-            discharge_reasons(record, pack, counts),
+            self._reasons(judged, record, counts),
             judged.findings[:cut],
             tuple(b.billing for b in billed if b.billing is not None),
-            judged.findings_json()[:cut],
+            lambda: judged.findings_json()[:cut],
         )
+
+    def _reasons(
+        self, judged: _Judged, record: ProgramRecord, counts: Attendance
+    ) -> tuple[str, ...]:
+        # `discharge_reasons` as of the record's date, kept with the judgement.
+        found = judged.reasons.get(record.as_of)
+        if found is None:
+            found = judged.reasons[record.as_of] = discharge_reasons(
+                record, self.context.pack, counts
+            )
+        return found
+
+    def kept_from(self, previous: Sequence[Finding], as_of: date) -> int:
+        """How many leading findings as of `as_of` are the very objects leading
+        `previous`, the findings this fold gave one fact earlier (the audit replay's
+        steps share them): what the fold kept, or counted when it cannot tell."""
+        findings = self.findings_at(as_of)
+        held = self._held(as_of)
+        if held is not None and held.base is previous:
+            return min(held.kept, len(previous), len(findings))
+        count = 0
+        for old, new in zip(previous, findings, strict=False):
+            if old is not new:
+                break
+            count += 1
+        return count
 
     def timeline(self) -> Timeline:
         """The state on every business date, each epoch judged once."""

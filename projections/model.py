@@ -6,7 +6,7 @@ the API and the read models never need to know how they were derived.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -119,15 +119,17 @@ class Assessment:
     discharge_reasons: tuple[str, ...]
     findings: tuple[Finding, ...]
     billing: tuple[BillingDay, ...]
-    # The findings' JSON (`Finding.as_dict`) already made, when the judge keeps it:
-    # read, never changed, by whoever answers with it.
-    findings_json: Sequence[dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    # Where the findings' JSON (`Finding.as_dict`) is kept made, when the judge keeps
+    # it: read, never changed, by whoever answers with it.
+    findings_json: Callable[[], Sequence[dict[str, Any]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     def figures(self, findings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """All figures but billing, as JSON-ready primitives; `findings`, when given,
         is the findings' JSON already made (the audit shares it between steps)."""
         if findings is None and self.findings_json is not None:
-            findings = list(self.findings_json)
+            findings = list(self.findings_json())
         return {
             "status": self.status,
             "policy": self.policy,

@@ -39,6 +39,7 @@ from service.integrity import TrailDamaged, verify_program
 from service.persistence import IndexedRecorder
 
 ALWAYS = datetime.max.replace(tzinfo=UTC)  # a `known_at` later than any record time
+PAST_FOLDS = 256  # folds of earlier versions kept for known_at reads
 Referrals = dict[str, list[tuple[UUID, datetime]]]
 
 
@@ -50,25 +51,37 @@ class Folds:
     and puts that here once the event is stored.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, past: int = PAST_FOLDS) -> None:
         self.size = size
+        self.past = past
         self._folds: OrderedDict[UUID, Fold] = OrderedDict()
+        # Folds of earlier versions (`known_at` reads: an auditor's page, its report
+        # and its bundle read one version several times), fewer of them.
+        self._past: OrderedDict[tuple[UUID, int], Fold] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, program: Program, context: Context) -> Fold | None:
         """The fold of `program` at its version judged by `context`, if held."""
         with self._lock:
             fold = self._folds.get(program.id)
-            if fold is None or fold.version != program.version or fold.context != context:
-                return None
-            self._folds.move_to_end(program.id)
-            return fold
+            if fold is not None and fold.version == program.version:
+                self._folds.move_to_end(program.id)
+            else:
+                fold = self._past.get((program.id, program.version))
+                if fold is not None:
+                    self._past.move_to_end((program.id, program.version))
+            return fold if fold is not None and fold.context == context else None
 
     def put(self, program_id: UUID, fold: Fold) -> None:
         with self._lock:
             held = self._folds.get(program_id)
             if held is not None and held.version > fold.version:
-                return  # an older version (a known_at read) never replaces the latest
+                # An older version (a known_at read) never replaces the latest.
+                self._past[(program_id, fold.version)] = fold
+                self._past.move_to_end((program_id, fold.version))
+                while len(self._past) > self.past:
+                    self._past.popitem(last=False)
+                return
             self._folds[program_id] = fold
             self._folds.move_to_end(program_id)
             while len(self._folds) > self.size:
