@@ -25,7 +25,7 @@ from uuid import UUID
 from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
 from domain.policy import PolicyCatalog
-from projections.compliance import Assessment, Finding, assess
+from projections.compliance import Assessment, Finding
 from projections.fold import Context, Fold
 
 __all__ = ["Context", "Judge", "Step", "catalog_judge", "occurred_by", "replay"]
@@ -106,18 +106,6 @@ def catalog_judge(
         return Context(pack, in_force, tuple(earlier.get(referral.event_id, ())))
 
     return judge
-
-
-def assess_trail(facts: Sequence[Fact], judge: Judge, as_of: date) -> Assessment:
-    """The assessment of a whole trail as of `as_of`, judged as `judge` says."""
-    judgement = judge(facts)
-    return assess(
-        facts,
-        judgement.pack,
-        as_of,
-        pack_in_force=judgement.in_force,
-        earlier_programs_same_referral=judgement.earlier_programs,
-    )
 
 
 def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:

@@ -1,9 +1,10 @@
-"""Assess one program against its policy pack: figures, findings, billing.
+"""The rules a program is judged by, and the figures of a judged record.
 
-`assess` is the one pure function the application, the read models and the
-audit replay call. Given the same facts, pack and dates it returns the same
-`Assessment`, whatever order the facts come in (bar which `ProgramReferred`
-is the referral: the first one remaining).
+`RULES` lists every rule family (`projections/rules/`) with what it reads besides
+the singletons; the fold (`projections.fold`), the one judge, runs them.
+`assessment_of` turns a judged record into an `Assessment` (figures, findings,
+billing); `merge_findings` makes one finding per (code, clause, date);
+`status_of` says where the program stands.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from domain.events import (
     StaffConferenceHeld,
     TardinessRecorded,
 )
-from domain.facts import Fact
 from domain.policy import PolicyPack
 from projections.calendar import week_number
-from projections.filing import build_record
 from projections.model import (
     VIOLATION,
     Assessment,
@@ -36,18 +35,17 @@ from projections.model import (
 )
 from projections.record import ProgramRecord
 from projections.rules.admission import admission_findings
-from projections.rules.attendance import Attendance, attendance, non_compliance_findings
+from projections.rules.attendance import Attendance, non_compliance_findings
 from projections.rules.coding import billing_days, coding_findings
 from projections.rules.conferences import conference_findings
 from projections.rules.coverage import (
     DayLedger,
-    day_ledger,
     policy_in_force_findings,
     reimbursable_hours,
     reimbursement_findings,
     repeat_program_findings,
 )
-from projections.rules.discharge import discharge_reason_findings, discharge_reasons
+from projections.rules.discharge import discharge_reason_findings
 from projections.rules.evaluation import (
     evaluation_content_findings,
     evaluation_timeliness_findings,
@@ -69,45 +67,11 @@ __all__ = [
     "BillingDay",
     "BillingLine",
     "Finding",
-    "Verdict",
-    "assess",
+    "RuleInputs",
     "assessment_of",
-    "judge",
+    "merge_findings",
     "status_of",
 ]
-
-
-def assess(
-    facts: Sequence[Fact],
-    pack: PolicyPack,
-    as_of: date,
-    *,
-    pack_in_force: bool = True,
-    earlier_programs_same_referral: Sequence[str] = (),
-) -> Assessment:
-    """Is this program compliant as of `as_of`, what is reimbursable, is it due for discharge?
-
-    `facts` are the program's events recorded by some instant, in record
-    order, retractions included. Retracted facts and facts that occurred
-    after `as_of` are left out; everything is derived from the rest.
-    `pack_in_force` False adds `policy_not_in_force`; ids in
-    `earlier_programs_same_referral` (other programs on the same physician
-    referral, referred earlier) call for a `RepeatProgramApproved` (COV-1).
-    """
-    verdict = judge(
-        build_record(facts, as_of),
-        pack,
-        pack_in_force=pack_in_force,
-        earlier_programs_same_referral=earlier_programs_same_referral,
-    )
-    return assessment_of(
-        verdict.record,
-        pack,
-        verdict.ledger,
-        verdict.counts,
-        verdict.reasons,
-        merge_findings(verdict.findings),
-    )
 
 
 def assessment_of(
@@ -144,38 +108,6 @@ def assessment_of(
         billing=billing_days(ledger, pack) if billing is None else billing,
         findings_json=findings_json,
     )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The rules' answers for one record, before figures and billing are added.
-
-    The read model's timeline needs only status, discharge eligibility and
-    finding codes, at many dates; it stops here rather than pay for
-    `assess`'s billing lines and merged messages at every one of them.
-    """
-
-    record: ProgramRecord
-    ledger: DayLedger
-    counts: Attendance
-    reasons: tuple[str, ...]
-    findings: tuple[Finding, ...]  # unmerged: `merge_findings` keeps every code
-
-
-def judge(
-    record: ProgramRecord,
-    pack: PolicyPack,
-    *,
-    pack_in_force: bool = True,
-    earlier_programs_same_referral: Sequence[str] = (),
-) -> Verdict:
-    """Every rule applied to `record` (the parameters are those of `assess`)."""
-    ledger = day_ledger(record, pack)
-    counts = attendance(record, pack)
-    reasons = discharge_reasons(record, pack, counts)
-    given = RuleInputs(record, pack, ledger, counts, pack_in_force, earlier_programs_same_referral)
-    findings = [finding for rule in RULES for finding in rule.find(given)]
-    return Verdict(record, ledger, counts, reasons, tuple(findings))
 
 
 @dataclass(frozen=True)

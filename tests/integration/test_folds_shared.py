@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from projections.compliance import assess
 from service.application import Tracker
 from tests.helpers import ADMITTED_ON, LATER, opened, plus, send, send_all, session
+from tests.oracles.assess import assess
 
 
 def test_a_known_at_read_is_folded_once_and_never_replaces_the_latest_fold(

@@ -14,11 +14,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from projections.compliance import assess
 from projections.fold import added
 from projections.model import Finding
 from service.application import Tracker
 from tests.helpers import REFERRED_ON, admitted, plus, referred, retraction, send, send_batch
+from tests.oracles.assess import assess
 
 CODE = "repeat_program_without_review"
 

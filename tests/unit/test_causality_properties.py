@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.facts import Fact
-from projections.compliance import Assessment, assess
+from projections.compliance import Assessment
 from tests.histories import (
     DOMAINS,
     LATEST,
@@ -28,6 +28,7 @@ from tests.histories import (
     body,
     histories,
 )
+from tests.oracles.assess import assess
 from tests.oracles.breakpoints import breakpoints
 
 from .builders import PACK

@@ -27,9 +27,10 @@ from hypothesis import strategies as st
 
 from domain.events import EVENT_MODELS
 from domain.facts import Fact
-from projections.compliance import Assessment, assess
+from projections.compliance import Assessment
 from projections.due import READS, due, due_segments
 from tests.histories import as_facts, histories
+from tests.oracles.assess import assess
 from tests.oracles.breakpoints import breakpoints
 
 from .builders import PACK

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from domain.facts import Fact
 from projections.calendar import week_last_day, week_number
-from projections.compliance import Assessment, assess
+from projections.compliance import Assessment
+from tests.oracles.assess import assess
 
 from .builders import PACK, Program
 

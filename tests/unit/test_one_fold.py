@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from domain.facts import Fact
 from domain.policy import PolicyCatalog, PolicyPack
-from projections.compliance import assess
 from projections.fold import Context, Fold, State, changes
 from tests.histories import as_facts, histories
+from tests.oracles.assess import assess
 from tests.oracles.breakpoints import breakpoints
 
 PACKS = sorted(PolicyCatalog.load().packs.values(), key=lambda pack: pack.id)

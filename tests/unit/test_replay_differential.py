@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 
 from domain.facts import Fact
 from domain.policy import PolicyCatalog, PolicyPack
-from projections.audit import Context, Judge, Step, assess_trail, catalog_judge, replay
+from projections.audit import Context, Judge, Step, catalog_judge, replay
 from projections.filing import Filing
 from projections.model import Finding
 from tests.histories import as_facts, histories
+from tests.oracles.assess import assess_trail
 from tests.oracles.filed_facts import FiledFacts
 
 from .builders import Program, day, weekdays
