@@ -423,16 +423,21 @@ class Fold:
             end = self._end(index)
             record = self.filing.record(end)
             status = status_of(record)
-            dates = {start}
-            dates.update(d for d in judged.dates if start < d <= end)
-            dates.update(d for d in reason_dates(record, pack) if start < d <= end)
+            # Eligibility changes only on the dates its rule names; the codes on
+            # their findings' dates.
+            turns = {start}
+            turns.update(d for d in reason_dates(record, pack, judged.counts) if start < d <= end)
+            dates = {d for d in judged.dates if start < d <= end} | turns
             codes: set[str] = set()
             taken = 0
+            eligible = False
             for day in sorted(dates):
                 while taken < len(judged.dates) and judged.dates[taken] <= day:
                     codes.add(judged.findings[taken].code)
                     taken += 1
-                eligible = bool(discharge_reasons(replace(record, as_of=day), pack, judged.counts))
+                if day in turns:
+                    at_day = replace(record, as_of=day)
+                    eligible = bool(discharge_reasons(at_day, pack, judged.counts))
                 state = State(status, eligible, frozenset(codes))
                 if not changes or changes[-1][1] != state:
                     changes.append((day, state))

@@ -64,15 +64,17 @@ def discharge_reasons(
     return tuple(reasons)
 
 
-def reason_dates(record: ProgramRecord, pack: PolicyPack) -> set[date]:
+def reason_dates(record: ProgramRecord, pack: PolicyPack, counts: Attendance) -> set[date]:
     """Every date on which `discharge_reasons` may differ from the day before, for a
-    record with these facts judged at varying dates: what it reads (re-evaluations,
-    medical changes, absences, tardiness) starts to count on its own date, and
+    record with these facts judged at varying dates: what it reads starts to count on
+    its own date (a re-evaluation, a medical change), non-compliance on the day the
+    absence equivalents first went over the limit (they only grow from then on), and
     `coverage_exhausted` the day after the last covered day."""
     found = {entry.occurred_on for entry in record.reevaluations}
     found.update(entry.occurred_on for entry in record.medical_changes)
-    found.update(entry.occurred_on for entry in record.absences)
-    found.update(entry.occurred_on for entry in record.tardies)
+    exceeded = counts.first_exceeded_on()
+    if exceeded is not None:
+        found.add(exceeded)
     last_covered = coverage_last_day(record, pack)
     if last_covered is not None:
         found.add(last_covered + timedelta(days=1))

@@ -25,6 +25,9 @@ from tests.histories import as_facts, histories
 from tests.oracles.assess import assess
 from tests.oracles.breakpoints import breakpoints
 
+from .builders import PACK as BUILDER_PACK
+from .builders import Program, day, weekdays
+
 PACKS = sorted(PolicyCatalog.load().packs.values(), key=lambda pack: pack.id)
 DIFFERENTIAL = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -125,3 +128,42 @@ def test_a_fold_cut_at_a_date_answers_that_date_as_assess(
         for count, fact in enumerate(facts, start=1):
             fold.add(fact)
             assert fold.at(on) == oracle(facts[:count], context, on)
+
+
+def test_eligibility_turns_on_the_day_absences_first_exceed_the_limit() -> None:
+    # Non-compliance (DIS-5a) makes the client discharge-eligible from the day the
+    # absence equivalents first go over the pack's limit, between any other dates.
+    program = Program()
+    program.referred(day("2026-03-02"))
+    program.admitted(day("2026-03-09"))
+    program.sessions(weekdays(day("2026-03-09"), 3))
+    limit = BUILDER_PACK.limits.max_unexcused_absences
+    for offset in range(limit + 2):
+        program.absence(day("2026-03-16") + timedelta(days=offset))
+    program.sessions(weekdays(day("2026-03-30"), 5))
+    timeline = Fold.of(program.facts, Context(BUILDER_PACK)).timeline()
+    exceeded = day("2026-03-16") + timedelta(days=limit)
+    assert not timeline.at(exceeded - timedelta(days=1)).discharge_eligible
+    assert timeline.at(exceeded).discharge_eligible
+    for on in every_day(program.facts, BUILDER_PACK):
+        found = oracle(program.facts, Context(BUILDER_PACK), on)
+        assert timeline.at(on).discharge_eligible == found.discharge_eligible, on
+
+
+def test_a_referral_reposted_after_admission_starts_its_epoch_on_its_own_date() -> None:
+    # The one rule that dates a finding before a fact it reads: COV-1 is dated
+    # the admission but needs the referral. Re-posted after the admission, the
+    # referral starts an epoch; until its date there is no referral at all.
+    program = Program()
+    first = program.referred(day("2026-03-02"))
+    program.admitted(day("2026-03-09"))
+    program.retract(first, day("2026-03-02"))
+    program.referred(day("2026-03-12"))
+    program.sessions(weekdays(day("2026-03-09"), 8))
+    context = Context(BUILDER_PACK, True, ("0b6f3d1e-1111-4222-8333-444455556666",))
+    timeline = Fold.of(program.facts, context).timeline()
+    assert "repeat_program_without_review" not in timeline.at(day("2026-03-11")).findings
+    assert "repeat_program_without_review" in timeline.at(day("2026-03-12")).findings
+    for on in every_day(program.facts, BUILDER_PACK):
+        found = oracle(program.facts, context, on)
+        assert timeline.at(on).findings == {f.code for f in found.findings}, on
