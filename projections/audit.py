@@ -126,7 +126,7 @@ def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
             fold = Fold.of(facts[:end], context, until=as_of)
         else:
             fold.add(fact)
-        assessment = fold.at(as_of)
+        assessment = fold.at(as_of, shared_json=False)
         findings = assessment.findings
         shared = fold.kept_from(previous, as_of)
         # Findings before `shared` are the previous step's own: diff only the rest.

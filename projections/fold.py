@@ -366,8 +366,12 @@ class Fold:
         judged = self._judged_epoch(self._epoch(as_of))
         return judged.findings[: bisect_right(judged.dates, as_of)]
 
-    def at(self, as_of: date) -> Assessment:
-        """What `assess` answers for these facts as of `as_of`."""
+    def at(self, as_of: date, *, shared_json: bool = True) -> Assessment:
+        """What `assess` answers for these facts as of `as_of`.
+
+        With `shared_json`, the assessment hands out the findings' JSON kept with the
+        judgement (and so keeps the judgement alive as long as itself): what a read
+        wants; the audit replay, which holds an assessment per step, does not."""
         if not self._exact(as_of):
             return Fold.of(self._facts, self.context, until=as_of).at(as_of)
         judged = self._judged_epoch(self._epoch(as_of))
@@ -385,7 +389,7 @@ class Fold:
             self._reasons(judged, record, counts),
             judged.findings[:cut],
             tuple(b.billing for b in billed if b.billing is not None),
-            lambda: judged.findings_json()[:cut],
+            (lambda: judged.findings_json()[:cut]) if shared_json else None,
         )
 
     def _reasons(
