@@ -302,10 +302,6 @@ class Fold:
         return other
 
     @property
-    def facts(self) -> tuple[Fact, ...]:
-        return tuple(self._facts)
-
-    @property
     def version(self) -> int:
         """How many facts are folded in: the program version it judges."""
         return len(self._facts)
@@ -380,7 +376,7 @@ class Fold:
         cut = bisect_right(judged.dates, as_of)
         billed = judged.billed[: bisect_right(judged.billed, as_of, key=_first)]
         hours = {b.day: b.hours for b in billed}
-        counts = judged.counts if not record.withdrawn else attendance(record, pack)
+        counts = judged.counts
         return assessment_of(
             record,
             pack,

@@ -58,6 +58,11 @@ class Judged(Protocol):
     @property
     def earlier_programs(self) -> Sequence[str]: ...
 
+    @property
+    def context(self) -> Context:
+        """The three above, as the program's fold takes them."""
+        ...
+
 
 class Judge(Protocol):
     """The application, as the projection sees it: load a program, judge it."""
@@ -69,11 +74,6 @@ class Judge(Protocol):
     def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
         """Other programs that named any physician referral id `program` named."""
         ...
-
-
-def context_of(judged: Judged) -> Context:
-    """How the program is judged, as its fold takes it."""
-    return Context(judged.pack, judged.pack_in_force, tuple(judged.earlier_programs))
 
 
 def provider_of(program: Program) -> str:
@@ -232,7 +232,7 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
         if inputs == current.inputs:
             return None
-        fold = Fold.of(program.trail, context_of(judged))
+        fold = Fold.of(program.trail, judged.context)
         _remember(self._folds, program_id, fold)
         timeline = fold.timeline()
         change = replace(
@@ -255,7 +255,7 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         inputs = json.dumps([judged.pack.id, judged.pack_in_force, sorted(judged.earlier_programs)])
         provider = provider_of(program)
         current = self._current_of(program_id, program.version)
-        fold = self._fold(program, context_of(judged))
+        fold = self._fold(program, judged.context)
         change = diff(program_id, current, program, provider, inputs, fold.timeline())
         # Due dates depend on the facts and the pack only: re-derived for the program's
         # own events, never when another program re-judges it (COV-1), and only for
