@@ -131,8 +131,8 @@ class Rule:
     `week_local`: it reads sessions, and of them only the sessions of each
     finding's own program week (or own date, outside the program). `reads`:
     the other fact types it reads (through `RuleInputs.counts`: absences and
-    tardiness). The audit replay re-runs a rule only when what it reads changed
-    (`projections.steps`); the differential tests hold these to `judge`.
+    tardiness). The fold (`projections.fold`) re-runs a rule for a new fact only
+    when what it reads changed; the differential tests hold it to `assess`.
     """
 
     find: Callable[[RuleInputs], list[Finding]]

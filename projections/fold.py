@@ -3,7 +3,7 @@
 Every answer about a program reads a `Fold`: the receipt of an event (the finding
 changes it caused), `/compliance` (the state at `as_of`), the regulator's read
 model (the program's timeline), the audit replay (the state after each event).
-`projections.compliance.assess` defines the answer; it judges a whole trail at
+`assess` (tests/oracles/assess.py) defines the answer; it judges a whole trail at
 one date and is kept, in the tests, as the oracle this is held to.
 
 **Epochs.** docs/domain.md R1 dates a finding the day its breach happened and

@@ -1,6 +1,6 @@
 """The fold (`projections.fold`) is the one judge: it answers what `assess` answers.
 
-`projections.compliance.assess` judges a whole trail at one date; it is the
+`tests.oracles.assess.assess` judges a whole trail at one date; it is the
 oracle. Over generated histories (backdated events, retractions and re-posts of
 admissions, discharges and referrals, late documents, a second program on one
 physician referral, known_at cuts as trail prefixes, every pack) the fold,
