@@ -101,6 +101,7 @@ PROGRAMS = {
             "status": "admitted",
             "discharge_eligible": False,
             "findings": ["daily_hours_over_cap"],
+            "as_of": "2026-03-13",
         }
     ],
     "next_cursor": None,

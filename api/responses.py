@@ -48,15 +48,17 @@ class Receipt(Open):
     recorded_at: datetime
     findings: list[Finding] = Field(
         description="The findings this event added, judged as of the later of its "
-        "occurred_on and the latest occurred_on already in the program; compared by "
+        "occurred_on and the latest occurred_on of a standing fact already in the "
+        "program (retracted facts and retractions do not count); compared by "
         "(code, clause, severity, occurred_on), so a warning that becomes a violation "
         "on the same date is added."
     )
     others: list[OtherFindings] | None = Field(
         default=None,
         description="Findings this event added to other programs the caller may see: a "
-        "referral, or its retraction, that changes which program came first on a "
-        "physician referral id (COV-1). Left out when there are none.",
+        "referral, or its retraction, that changes which of a worker's programs came "
+        "first on a shared physician referral id or claim number (COV-1). Left out "
+        "when there are none.",
     )
 
 
@@ -153,6 +155,10 @@ class ProgramSummary(Open):
     status: Status
     discharge_eligible: bool
     findings: list[str]
+    as_of: date = Field(
+        description="the business date this program was judged at: the list's `as_of`, "
+        "or, with none given, today in the program's time zone"
+    )
 
 
 class ProgramList(Open):
@@ -160,7 +166,9 @@ class ProgramList(Open):
 
     programs: list[ProgramSummary]
     next_cursor: str | None
-    as_of: date
+    as_of: date = Field(
+        description="the `as_of` asked for; with none, today in UTC (each item says its own)"
+    )
     known_at: datetime
     limit: int
 

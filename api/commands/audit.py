@@ -62,10 +62,10 @@ COLUMNS = [
 
 
 def replay_table(program_id: UUID, steps: list[dict[str, Any]], wide: bool = False) -> Table:
-    as_of = steps[-1]["figures"]["as_of"] if steps else "-"
-    table = Table(
-        title=f"Program {program_id}: audit replay (figures as of {as_of})", show_lines=True
-    )
+    dates = {step["figures"]["as_of"] for step in steps}
+    # Without --as-of each step is judged at its own receipt date (docs/domain.md R21).
+    when = f"as of {dates.pop()}" if len(dates) == 1 else "each as of its event's receipt date"
+    table = Table(title=f"Program {program_id}: audit replay (figures {when})", show_lines=True)
     shown = [wide or narrow for _, narrow in COLUMNS]
     for (name, _), show in zip(COLUMNS, shown, strict=True):
         if show:
@@ -101,7 +101,14 @@ def replay(
     ctx: typer.Context,
     program_id: Annotated[str, typer.Argument(help="The program's UUID.")],
     known_at: KnownAtOpt = None,
-    as_of: AsOfOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Every step's figures as of this business date YYYY-MM-DD (default: each "
+            "step as of its event's receipt date).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON of GET /v1/programs/{id}/audit.")
     ] = False,

@@ -26,8 +26,10 @@ router = APIRouter(prefix="/v1/programs", tags=["audit"])
 def audit(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> list[dict[str, Any]]:
-    """Every event in record order, with the figures after it (as of `as_of`) and the
-    findings it added and resolved, as known at `known_at`."""
+    """Every event in record order, with the figures after it and the findings it added
+    and resolved, as known at `known_at`, as of `as_of`; with none, each step as of its
+    event's receipt date (the later of its `occurred_on` and the latest `occurred_on`
+    standing before it), so a step shows what that event changed then."""
     return replay.audit(tracker, program_id, known_at, as_of)
 
 

@@ -5,21 +5,23 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from defusedcsv import csv
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import AsOf, KnownAt, ProgramId, TrackerDep, caught_up, is_regulator
 from api.openapi import READ_PROBLEMS, problem_responses
 from domain.errors import InvalidCursor
 from domain.program import format_instant
 from projections.due import MISSED, OPEN
-from service.readmodel.view import ReadModelRecorder, WorkItem, WorklistQuery, WorkPage
+from service import listing
+from service.business_time import ProgramDates, as_of_for
+from service.readmodel.view import ReadModelRecorder, WorkItem, WorklistQuery
 from service.security import Role
 
 router = APIRouter(prefix="/v1", tags=["due dates"])
@@ -74,9 +76,10 @@ def due_dates(
     program_id: ProgramId, tracker: TrackerDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> DueOut:
     """What must this program do by when, and what has it left, as of a business date
-    (default: today), as known at an instant (default: now)?"""
+    (default: today in the program's time zone), as known at an instant (default: now)?
+    Before the program's referral date it did not exist yet: 404."""
     view = tracker.view(program_id, known_at)
-    listed = view.due(as_of).as_dict()
+    listed = view.due(as_of_for(view, as_of)).as_dict()
     return DueOut.model_validate(
         {"program_id": str(program_id), "known_at": format_instant(view.known_at), **listed}
     )
@@ -95,16 +98,31 @@ class WorkItemOut(BaseModel):
     violation_on: date | None = None
     worker_name: str | None = None
     claim_number: str | None = None
+    as_of: date = Field(
+        description="the business date the obligation is listed at (its `status` is as of "
+        "it): the worklist's `as_of`, or, with none given, today in the program's time zone"
+    )
 
 
 class WorklistOut(BaseModel):
     items: list[WorkItemOut]
     next_cursor: str | None
-    as_of: date
+    as_of: date = Field(
+        description="the `as_of` asked for; with none, today in UTC (each item says its own)"
+    )
     known_at: str
 
 
-CSV_COLUMNS = ("program_id", "provider_id", "kind", "clause", "due_on", "status", "violation_on")
+CSV_COLUMNS = (
+    "program_id",
+    "provider_id",
+    "kind",
+    "clause",
+    "due_on",
+    "status",
+    "violation_on",
+    "as_of",
+)
 NAME_COLUMNS = ("worker_name", "claim_number")
 DEFAULT_WITHIN = 7
 DEFAULT_LIMIT = 50
@@ -155,12 +173,15 @@ def worklist(
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,  # noqa: A002
 ) -> Any:
     """What is due across programs: every obligation missed, or due within `due_within`
-    days of `as_of` (default: today, UTC), as known at an instant (default: now), by due
-    date then program. A provider sees only its own programs; a regulator no names.
-    `format=csv` or `Accept: text/csv` answers CSV."""
+    days of `as_of`, as known at an instant (default: now), by due date then program.
+    With no `as_of`, each program's obligations are listed at today in its own time
+    zone; each item says its `as_of`. A program is listed from its referral's date on.
+    A provider sees only its own programs; a regulator no names. `format=csv` or
+    `Accept: text/csv` answers CSV."""
     view: ReadModelRecorder = request.app.state.read_model
     instant = known_at or tracker.clock()
-    day = as_of or datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    day = as_of or now.date()
     key = getattr(request.state, "api_key", None)
     others = False  # a provider asking for another provider's programs sees none
     if key is not None and key.role is Role.PROVIDER:
@@ -177,26 +198,36 @@ def worklist(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
-    page = WorkPage((), False) if others else view.worklist(query)
+    found: list[tuple[WorkItem, date]] = []
+    more = False
+    if not others:
+        found, more = listing.worklist(
+            view,
+            ProgramDates(tracker, instant, now),
+            query,
+            as_of,
+            lambda listed_on: _plus(listed_on, due_within),
+        )
     named = not is_regulator(request)
     people: dict[str, dict[str, str] | None] = {}
     items: list[dict[str, Any]] = []
-    for item in page.items:
+    for item, listed_on in found:
         row: dict[str, Any] = {
             "program_id": item.program_id,
             "provider_id": item.provider_id,
             "kind": item.kind,
             "clause": item.clause,
             "due_on": item.due_on.isoformat(),
-            "status": OPEN if item.due_on >= day else MISSED,
+            "status": OPEN if item.due_on >= listed_on else MISSED,
             "violation_on": item.violation_on.isoformat() if item.violation_on else None,
+            "as_of": listed_on.isoformat(),
         }
         if named:
             if item.program_id not in people:
                 people[item.program_id] = tracker.worker_of(UUID(item.program_id), instant)
             row.update(people[item.program_id] or dict.fromkeys(NAME_COLUMNS, ""))
         items.append(row)
-    next_cursor = encode_cursor(page.items[-1]) if page.more and page.items else None
+    next_cursor = encode_cursor(found[-1][0]) if more and found else None
     accept = request.headers.get("accept", "")
     if format == "csv" or (format is None and "text/csv" in accept):
         columns = CSV_COLUMNS + (NAME_COLUMNS if named else ())
@@ -222,7 +253,4 @@ def worklist(
 
 
 def _plus(day: date, days: int) -> date:
-    try:
-        return day + timedelta(days=days)
-    except OverflowError:  # past 9999-12-31: every due date is before it
-        return date.max
+    return listing.plus_days(day, days)

@@ -12,6 +12,7 @@ from api.openapi import READ_PROBLEMS, ok
 from api.responses import BillingDay, Compliance, StoredEvent
 from domain.program import format_instant
 from projections.audit import occurred_by
+from service.business_time import as_of_for
 from service.deidentify import Deidentifier
 
 router = APIRouter(prefix="/v1/programs", tags=["programs"])
@@ -30,10 +31,12 @@ def compliance(
     known_at: KnownAt = None,
     deidentified: Deidentified = False,
 ) -> dict[str, Any]:
-    """Is this program compliant, as of a business date, as known at an instant?
-    (For a regulator, no finding quotes the worker or the claim.)"""
+    """Is this program compliant, as of a business date (default: today in the program's
+    time zone), as known at an instant (default: now)? Before the program's referral
+    date it did not exist yet: 404. (For a regulator, no finding quotes the worker or
+    the claim.)"""
     view = tracker.view(program_id, known_at)
-    assessment = view.assess(as_of)
+    assessment = view.assess(as_of_for(view, as_of))
     figures = assessment.figures()
     if deidentified:
         hide = Deidentifier.of(view.program.trail)
@@ -84,4 +87,4 @@ def billing(
 ) -> list[dict[str, Any]]:
     """One line per billed day: CPT codes and units (COD-1)."""
     view = tracker.view(program_id, known_at)
-    return [day.as_dict() for day in view.assess(as_of).billing]
+    return [day.as_dict() for day in view.assess(as_of_for(view, as_of)).billing]

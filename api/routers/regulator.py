@@ -3,7 +3,10 @@
 `GET /v1/programs?status=&finding=&provider_id=&discharge_eligible=&as_of=&known_at=`
 answers from the read model's indexes (`service.readmodel.projection`), never by
 folding trails. Each item says what `GET /v1/programs/{id}/compliance` says
-for the same two times: status, discharge eligibility and finding codes.
+for the same two times: status, discharge eligibility and finding codes, and
+the `as_of` it was judged at: the one given, or today in the program's time
+zone (docs/domain.md R21). A program is listed from its referral's date on
+(R12; `service.listing`).
 Before answering, the route waits (briefly) for the projection to apply every
 event recorded so far, so a client reads its own writes; if the projection
 cannot catch up in time the answer is 503, never a silently stale list.
@@ -26,6 +29,8 @@ from api.openapi import ok, problem_responses
 from api.responses import ProgramList
 from domain.errors import InvalidCursor
 from domain.program import format_instant
+from service import listing
+from service.business_time import ProgramDates
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
 
 router = APIRouter(prefix="/v1", tags=["regulator"])
@@ -69,15 +74,17 @@ def list_programs(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Any:
-    """Which programs match, as of a business date (default: today, UTC), as known at an
-    instant (default: now)? Paged by program_id: pass `next_cursor` as `cursor`."""
+    """Which programs match, as of a business date, as known at an instant (default:
+    now)? With no `as_of`, each program is judged at today in its own time zone; each
+    item says its `as_of`. A program is listed from its referral's date on. Paged by
+    program_id: pass `next_cursor` as `cursor`."""
     view: ReadModelRecorder = request.app.state.read_model
     instant = known_at or tracker.clock()
-    day = as_of or datetime.now(UTC).date()
+    now = datetime.now(UTC)
     if (behind := caught_up(request, tracker)) is not None:
         return behind
     query = ProgramQuery(
-        as_of=day,
+        as_of=as_of or now.date(),
         known_at=instant,
         status=status,
         finding=finding or None,
@@ -86,13 +93,14 @@ def list_programs(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit,
     )
-    page = view.programs(query)
-    last = page.programs[-1].program_id if page.programs else None
+    found, more = listing.programs(view, ProgramDates(tracker, instant, now), query, as_of)
+    last = found[-1][0].program_id if found else None
     return JSONResponse(
         {
-            "programs": [item.as_dict() for item in page.programs],
-            "next_cursor": encode_cursor(last) if page.more and last else None,
-            "as_of": day.isoformat(),
+            "programs": [{**item.as_dict(), "as_of": day.isoformat()} for item, day in found],
+            "next_cursor": encode_cursor(last) if more and last else None,
+            # The date asked for; with none, today in UTC (each item says its own).
+            "as_of": query.as_of.isoformat(),
             "known_at": format_instant(instant),
             "limit": limit,
         }

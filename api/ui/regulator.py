@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -99,8 +98,9 @@ class Filters:
         if len(self.finding) > 100 or len(self.provider_id) > 500:
             raise InvalidQuery("A finding code or provider id that long is not one we know.")
         return {
-            # Both times are fixed here, so that every page and the CSV see one instant.
-            "as_of": parse_as_of(self.as_of) or datetime.now(UTC).date(),
+            # known_at is fixed here, so that every page and the CSV see one instant. With
+            # no as_of, each program is listed at today in its own time zone (R21).
+            "as_of": parse_as_of(self.as_of),
             "known_at": parse_known_at(self.known_at) or tracker.clock(),
             "status": self.status or None,
             "finding": self.finding or None,
@@ -194,9 +194,12 @@ def programs_page(
             "csv_link": filters.encoded(),
             "statuses": STATUSES,
             "codes": FINDING_CODES,
-            "as_of_text": arguments["as_of"].isoformat(),
+            "as_of_text": arguments["as_of"].isoformat()
+            if arguments["as_of"]
+            else "today (each program's own date)",
             "known_at_text": format_instant(arguments["known_at"]),
-            "as_of_value": filters.as_of or day_input(arguments["as_of"]),
+            "as_of_value": filters.as_of
+            or (day_input(arguments["as_of"]) if arguments["as_of"] else ""),
             "known_at_value": filters.known_at and local_input(arguments["known_at"]),
         },
         who=who,
@@ -218,7 +221,7 @@ def programs_csv(request: Request, tracker: TrackerDep) -> Response:
     try:
         with store_errors():
             arguments = filters_of(request).arguments(tracker)
-            as_of = arguments["as_of"].isoformat()
+            as_of = arguments["as_of"].isoformat() if arguments["as_of"] else "today"
             known_at = format_instant(arguments["known_at"])
             cursor = None
             while True:
@@ -230,7 +233,7 @@ def programs_csv(request: Request, tracker: TrackerDep) -> Response:
                         p["status"],
                         "true" if p["discharge_eligible"] else "false",
                         ";".join(p["findings"]),
-                        as_of,
+                        p["as_of"],
                         known_at,
                     ]
                     for p in found["programs"]

@@ -22,6 +22,7 @@ from domain.errors import ProgramNotFound
 from domain.program import format_instant
 from service import replay
 from service.application import Tracker
+from service.business_time import as_of_for
 from service.security import Role
 
 router = APIRouter(include_in_schema=False)
@@ -39,9 +40,10 @@ def report_data(
     """Everything the report prints, as plain values: who and which claim, the figures,
     the CPT lines per day, the findings with the policy's words, the two instants, and
     the integrity verdict with the head hash. `deidentified` (a regulator) withholds the
-    worker's name, id and employer and the claim number."""
+    worker's name, id and employer and the claim number. An `as_of` before the program's
+    referral is ProgramNotFound (docs/domain.md R12): the program did not exist yet."""
     view = tracker.view(program_id, known_at)
-    assessment = view.assess(as_of)
+    assessment = view.assess(as_of_for(view, as_of))
     referral: Any = view.program.referral.data if view.program.referral else None
     worker = referral.worker if referral else None
     claim = referral.claim if referral else None

@@ -21,7 +21,9 @@ from api.ui.render import day_input, error_page, page
 from api.ui.session import Viewer, admit, record_read
 from domain.errors import InvalidQuery, StoreUnavailable, TrackerError
 from projections.model import json_number
+from service import listing
 from service.application import Tracker
+from service.business_time import ProgramDates
 from service.readmodel.view import ReadModelRecorder, WorklistQuery
 from service.security import Role
 from service.storage import store_errors
@@ -51,30 +53,38 @@ def rows(
     late = caught_up(request, tracker)
     if late is not None:
         raise StoreUnavailable("The read model is catching up; reload the page shortly.")
-    items = view.worklist(
+    now = datetime.now(UTC)
+    # With no as_of, each program's obligations at today in its own time zone (R21);
+    # a program is listed from its referral's date on (R12).
+    items, _ = listing.worklist(
+        view,
+        ProgramDates(tracker, known_at, now),
         WorklistQuery(
-            as_of=params["as_of"],
+            as_of=params["as_of"] or now.date(),
             known_at=known_at,
-            due_by=params["due_by"],
+            due_by=now.date(),
             provider_id=provider,
             limit=MOST,
-        )
-    ).items
+        ),
+        params["as_of"],
+        lambda day: listing.plus_days(day, params["due_within"]),
+    )
     named = who.key is None or who.key.role is not Role.REGULATOR
     by_program: dict[str, list[Any]] = {}
-    for item in items:
-        status = "open" if item.due_on >= params["as_of"] else "missed"
+    for item, day in items:
+        status = "open" if item.due_on >= day else "missed"
         if params["status"] in ("", status) and params["kind"] in ("", item.kind):
-            by_program.setdefault(item.program_id, []).append((item, status))
+            by_program.setdefault(item.program_id, []).append((item, status, day))
     found = []
     for pid, listed in by_program.items():
+        item, status, day = listed[0]
         judged = tracker.view(UUID(pid), known_at)
-        assessment = judged.assess(params["as_of"])
+        assessment = judged.assess(day)
         people = tracker.worker_of(UUID(pid), known_at) if named else None
-        item, status = listed[0]
         found.append(
             {
                 "program_id": pid,
+                "as_of": day.isoformat(),
                 "provider_id": item.provider_id,
                 "worker_name": (people or {}).get("worker_name", ""),
                 "claim_number": (people or {}).get("claim_number", ""),
@@ -109,14 +119,14 @@ def worklist_page(
     if not isinstance(who, Viewer):
         return who
     try:
-        day = parse_as_of(as_of) or datetime.now(UTC).date()
+        given = parse_as_of(as_of)
         if not due_within.isdigit() or int(due_within) > 3660:
             raise InvalidQuery("due_within is a whole number of days from 0 to 3660.")
         if sort not in SORTS or status not in ("", "open", "missed"):
             raise InvalidQuery("sort or status is not one this page offers.")
         params = {
-            "as_of": day,
-            "due_by": day.fromordinal(day.toordinal() + int(due_within)),
+            "as_of": given,
+            "due_within": int(due_within),
             "provider_id": provider_id.strip()[:500],
             "status": status,
             "kind": kind,
@@ -132,7 +142,7 @@ def worklist_page(
             return refusal_page(request, error, who)
         return error_page(request, 422, "Not a valid request", str(error), who)
     query = {
-        "as_of": day_input(day),
+        "as_of": day_input(given) if given else "",
         "due_within": due_within,
         "provider_id": provider_id,
         "status": status,

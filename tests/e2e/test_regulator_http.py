@@ -83,6 +83,7 @@ def expected(
         "status": figures["status"],
         "discharge_eligible": figures["discharge_eligible"],
         "findings": sorted({f["code"] for f in figures["findings"]}),
+        "as_of": figures["as_of"],
     }
 
 
