@@ -91,8 +91,9 @@ def catalog_judge(
     """Judge a trail by the pack its referral asks for (or the default pack).
 
     `earlier_by_referral` maps a referral's event id to the other programs on
-    the same physician referral that were referred before it (COV-1): the
-    store knows them, the trail alone does not.
+    the same client's injury that were referred before it (COV-1, docs/domain.md
+    R16; as `projections.referrals.earlier_entry` names them): the store knows
+    them, the trail alone does not.
     """
     earlier = earlier_by_referral or {}
 

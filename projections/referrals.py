@@ -1,16 +1,21 @@
-"""COV-1 across programs: which programs stand on one physician referral, and in what order.
+"""COV-1 across programs: which programs are one client's injury, and in what order.
 
 Policy 481, "Coverage": "Participation in work hardening is limited to a
-maximum of one program per physician referral." docs/domain.md R5: the programs
-on a physician referral id are those whose *standing* referral (recorded,
-and not retracted, as known at `known_at`) carries it. The first program is
+maximum of one program per physician referral." docs/domain.md R16: a program
+is a repeat of an earlier program of the *same worker* that shares its
+physician referral id *or* its claim number; programs of different workers
+never are. Identifiers are compared trimmed, and a blank one is none (R15,
+`domain.identifiers`). R5: a program counts by its *standing* referral
+(recorded, and not retracted, as known at `known_at`). The first program is
 the one whose referral occurred first in business time (ties: record time,
 then program id); every later one is a repeat and needs a
 `RepeatProgramApproved`.
 
 Each program's referrals are reduced to `ReferralSpan`s: when each was
 recorded and when (if ever) it was retracted, so that "standing at T" is a
-comparison, for any T, from one read of the program's trail.
+comparison, for any T, from one read of the program's trail. The store finds
+the candidates by index key (`index_key`: the referral's worker); the spans
+then decide which of them share the injury.
 """
 
 from __future__ import annotations
@@ -23,18 +28,64 @@ from uuid import UUID
 
 from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
+from domain.identifiers import identifier
+
+# What two programs of one worker share (R16), as `earlier_entry` and the
+# COV-1 finding name it.
+REFERRAL_ID = "physician referral id"
+CLAIM_NUMBER = "claim number"
+WORKER_KEY = "worker:"  # index keys: the prefix, then the worker id (trimmed)
+
+
+def index_key(referral: ProgramReferred) -> str | None:
+    """The key the store's index files this referral under: its worker (trimmed), when
+    it names a worker and a referral id or claim number to share; else None."""
+    worker = identifier(referral.worker.worker_id)
+    if worker is None:
+        return None
+    if identifier(referral.referral.physician_referral_id) is None and (
+        identifier(referral.claim.claim_number) is None
+    ):
+        return None
+    return WORKER_KEY + worker
 
 
 @dataclass(frozen=True)
 class ReferralSpan:
-    """One `ProgramReferred` of a program that names a physician referral id."""
+    """One `ProgramReferred` of a program that can make it one client's injury with
+    another program: a worker, and a referral id or a claim number (all trimmed)."""
 
     program_id: str
     event_id: str
-    key: str  # the physician referral id
+    worker: str
+    referral_id: str | None
+    claim: str | None
+    legacy_key: str | None  # the referral id as sent: how index rows before R16 file it
     occurred_on: date
     recorded_at: datetime
     retracted_at: datetime | None  # when its retraction was recorded, if ever
+
+    @property
+    def key(self) -> str:
+        """The index key its programs are found by (`index_key`)."""
+        return WORKER_KEY + self.worker
+
+    @property
+    def lookup_keys(self) -> tuple[str, ...]:
+        """Every index key a program sharing this injury may be filed under: the worker,
+        and the referral id as sent (rows stored before R16 are keyed so)."""
+        return (self.key, self.legacy_key) if self.legacy_key else (self.key,)
+
+    def shares(self, other: ReferralSpan) -> tuple[str, ...]:
+        """What `other` shares with this referral (R16): nothing for another worker."""
+        if other.worker != self.worker:
+            return ()
+        found: list[str] = []
+        if self.referral_id is not None and self.referral_id == other.referral_id:
+            found.append(REFERRAL_ID)
+        if self.claim is not None and self.claim == other.claim:
+            found.append(CLAIM_NUMBER)
+        return tuple(found)
 
     def standing(self, known_at: datetime) -> bool:
         """Whether this referral was recorded and not yet retracted at `known_at`."""
@@ -57,7 +108,8 @@ def _same_id(event_id: str) -> str:
 
 
 def referral_spans(program_id: UUID | str, trail: Sequence[Fact]) -> list[ReferralSpan]:
-    """Every referral of `trail` that names a physician referral id, with its retraction."""
+    """Every referral of `trail` that can share an injury (`index_key`), with its
+    retraction."""
     return spans_of(
         program_id,
         [fact for fact in trail if isinstance(fact.data, ProgramReferred)],
@@ -78,13 +130,17 @@ def spans_of(
     spans: list[ReferralSpan] = []
     for fact in referrals:
         data = fact.data
-        if not isinstance(data, ProgramReferred) or not data.referral.physician_referral_id:
+        if not isinstance(data, ProgramReferred) or index_key(data) is None:
             continue
+        referral_id = identifier(data.referral.physician_referral_id)
         spans.append(
             ReferralSpan(
                 str(program_id),
                 fact.event_id,
-                data.referral.physician_referral_id,
+                identifier(data.worker.worker_id) or "",
+                referral_id,
+                identifier(data.claim.claim_number),
+                data.referral.physician_referral_id if referral_id else None,
                 fact.occurred_on,
                 fact.recorded_at,
                 retracted.get(_same_id(fact.event_id)),
@@ -93,22 +149,47 @@ def spans_of(
     return spans
 
 
+def lookup_keys(spans: Iterable[ReferralSpan]) -> list[str]:
+    """Every index key the programs sharing an injury with any of `spans` are filed
+    under, sorted (see `ReferralSpan.lookup_keys`)."""
+    return sorted({key for span in spans for key in span.lookup_keys})
+
+
 def standing_referral(spans: Iterable[ReferralSpan], known_at: datetime) -> ReferralSpan | None:
-    """The program's standing referral at `known_at`, if it names a referral id."""
+    """The program's standing referral at `known_at`, if it can share an injury."""
     return next((span for span in spans if span.standing(known_at)), None)
+
+
+def earlier_entry(program_id: str, shared: Iterable[str]) -> str:
+    """How a judgement names an earlier program of the same injury: its id and what it
+    shares, e.g. `"<id> (same claim number)"`. Kinds only, never the values: judgements
+    are kept where worker identifiers may not be (the read model)."""
+    return f"{program_id} (same {' and '.join(shared)})"
+
+
+def read_entry(entry: str) -> tuple[str, tuple[str, ...]]:
+    """`earlier_entry` read back: the program id and what it shares. A bare program id
+    (bundles and judgements from before R16) shared the physician referral id."""
+    program_id, _, shared = entry.partition(" (same ")
+    if not shared:
+        return entry, (REFERRAL_ID,)
+    return program_id, tuple(kind for kind in (REFERRAL_ID, CLAIM_NUMBER) if kind in shared)
 
 
 def programs_before(
     mine: ReferralSpan, others: Iterable[ReferralSpan], known_at: datetime
 ) -> list[str]:
-    """The other programs standing on `mine.key` at `known_at` whose referral comes
-    before `mine` (R5), sorted by program id."""
-    found = {
-        span.program_id
-        for span in others
-        if span.program_id != mine.program_id
-        and span.key == mine.key
-        and span.standing(known_at)
-        and span.order() < mine.order()
-    }
-    return sorted(found)
+    """The other programs standing at `known_at` on the same injury as `mine` (R16: the
+    same worker, and its referral id or claim number) whose referral comes before
+    `mine` (R5), as `earlier_entry` names them, sorted by program id."""
+    found: dict[str, set[str]] = {}
+    for span in others:
+        if span.program_id == mine.program_id or not span.standing(known_at):
+            continue
+        shared = mine.shares(span)
+        if shared and span.order() < mine.order():
+            found.setdefault(span.program_id, set()).update(shared)
+    return [
+        earlier_entry(pid, [kind for kind in (REFERRAL_ID, CLAIM_NUMBER) if kind in kinds])
+        for pid, kinds in sorted(found.items())
+    ]

@@ -36,7 +36,7 @@ from domain.intake import NewEvent, refuse_future_dates, stored_zone, time_zone
 from domain.policy import PolicyCatalog
 from domain.program import Program, format_instant
 from projections.fold import Fold, added, changes
-from projections.referrals import spans_of
+from projections.referrals import index_key, lookup_keys, spans_of
 from service.integrity import TrailDamaged
 from service.judging import ALWAYS, Batch, Folds, Referrals, View
 from service.persistence import IndexRow
@@ -124,8 +124,8 @@ class Tracker(Receipts):
         receipts: list[Receipt | None] = []
         rows: dict[tuple[UUID, int], IndexRow] = {}
         failures: list[dict[str, Any]] = []
-        # One query for every event id of the batch, and one per physician referral
-        # id: the batch writes nothing before its save, so neither answer changes.
+        # One query for every event id of the batch, and one per COV-1 index key (a
+        # worker): the batch writes nothing before its save, so neither answer changes.
         priors = self.index.find_events([event.event_id for _, event in items])
         referrals: Referrals = {}
         for index, (program_id, event) in enumerate(items):
@@ -276,7 +276,7 @@ class Tracker(Receipts):
         }
         key = None
         if isinstance(event.data, ProgramReferred):
-            key = event.data.referral.physician_referral_id or None
+            key = index_key(event.data)  # its worker (COV-1, docs/domain.md R16)
             pending.note_referral(program_id, key)
         if isinstance(event.data, ProgramReferred | EntryRetracted):
             pending[program_id] = program  # the other programs are judged with it
@@ -304,15 +304,15 @@ class Tracker(Receipts):
         folds: dict[UUID, Fold],
     ) -> list[dict[str, Any]]:
         """The findings a referral or a retraction added to *other* programs (R13): those
-        on the same physician referral ids whose earlier programs (COV-1) it changed,
-        each judged at its own receipt date (R11), just before and as of this event.
-        Each entry names the other program's provider, for `visible_others` and the
-        alerts; the HTTP answer leaves it out."""
-        keys = {span.key for span in spans_of(program.id, program.referrals, program.retractions)}
+        of the same worker (any of its referrals') whose earlier programs (COV-1,
+        docs/domain.md R16) it changed, each judged at its own receipt date (R11),
+        just before and as of this event. Each entry names the other program's
+        provider, for `visible_others` and the alerts; the HTTP answer leaves it out."""
+        keys = lookup_keys(spans_of(program.id, program.referrals, program.retractions))
         just_before = recorded_at - timedelta(microseconds=1)
         found: list[dict[str, Any]] = []
         seen: set[UUID] = {program.id}
-        for key in sorted(keys):
+        for key in keys:
             for other_id in self.programs_on_referral(key, recorded_at, referrals, pending):
                 if other_id in seen:
                     continue

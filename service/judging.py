@@ -2,7 +2,7 @@
 
 One place decides what judging a program needs besides its facts (its policy pack,
 whether the pack was in force on the referral date, and the earlier programs on
-its physician referral, COV-1): `/compliance`, receipts, the audit replay, bundles
+its client's injury, COV-1): `/compliance`, receipts, the audit replay, bundles
 and the read model all go through `Judging._view`. Programs are read from the
 library's cache, shared between requests and never changed once handed out.
 """
@@ -151,8 +151,9 @@ def _fork_and_project(program: Program | None, events: Iterable[Any]) -> Program
 
 class Batch(dict[UUID, Program | None]):
     """A batch's programs by id, not saved yet (None: not found), and which of them
-    the batch refers anew, by physician referral id: those referrals are not in
-    the index until the batch is saved (`note_referral` as each is applied)."""
+    the batch refers anew, by index key (`projections.referrals.index_key`): those
+    referrals are not in the index until the batch is saved (`note_referral` as
+    each is applied)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -235,9 +236,9 @@ class Judging(Application[UUID]):
         referrals: Referrals | None = None,
         pending: Batch | None = None,
     ) -> View:
-        """`program` judged as known at `known_at`. `referrals` caches, per physician
-        referral id, every program on it with its first record time (as of any time);
-        `pending` holds a batch's programs not saved yet."""
+        """`program` judged as known at `known_at`. `referrals` caches, per index key
+        (`projections.referrals`), every program filed under it with its first record
+        time (as of any time); `pending` holds a batch's programs not saved yet."""
         referral = program.referral
         if referral is None:
             pack = self.catalog.packs[self.catalog.default_id]
@@ -254,19 +255,24 @@ class Judging(Application[UUID]):
         referrals: Referrals | None = None,
         pending: Batch | None = None,
     ) -> list[str]:
-        """The other programs standing on `program`'s physician referral id as known
-        at `known_at` whose referral came first (COV-1, docs/domain.md R5): first in
-        business time, then record time, then program id. Retracted and re-posted
-        referrals count as they stood at `known_at`."""
+        """The other programs standing on `program`'s injury as known at `known_at`
+        (the same worker, sharing its physician referral id or claim number: COV-1,
+        docs/domain.md R16) whose referral came first (R5): first in business time,
+        then record time, then program id. Retracted and re-posted referrals count
+        as they stood at `known_at`. Each as `projections.referrals.earlier_entry`
+        names it: its id and what it shares."""
         mine = standing_referral(
             spans_of(program.id, program.referrals, program.retractions), known_at
         )
         if mine is None:
             return []
         others: list[ReferralSpan] = []
-        for pid in self.programs_on_referral(mine.key, known_at, referrals, pending):
-            if pid != program.id:
-                others.extend(self.referral_spans_of(pid, pending))
+        seen: set[UUID] = {program.id}
+        for key in mine.lookup_keys:
+            for pid in self.programs_on_referral(key, known_at, referrals, pending):
+                if pid not in seen:
+                    seen.add(pid)
+                    others.extend(self.referral_spans_of(pid, pending))
         return programs_before(mine, others, known_at)
 
     def programs_on_referral(
@@ -276,8 +282,9 @@ class Judging(Application[UUID]):
         referrals: Referrals | None = None,
         pending: Batch | None = None,
     ) -> list[UUID]:
-        """Every program that named physician referral id `key` in a referral recorded
-        by `known_at` (standing or not: `earlier_programs` decides)."""
+        """Every program filed under index `key` (`projections.referrals.index_key`: a
+        worker) by a referral recorded by `known_at` (standing or not, sharing the
+        injury or not: `earlier_programs` decides)."""
         if referrals is None:
             rows = self.index.programs_with_referral(key, known_at)
         else:
@@ -295,7 +302,7 @@ class Judging(Application[UUID]):
     def referral_spans_of(
         self, program_id: UUID, pending: Batch | None = None
     ) -> list[ReferralSpan]:
-        """The referrals of a stored (or pending) program that name a referral id."""
+        """The referrals of a stored (or pending) program that can share an injury."""
         # The whole stored trail: spans carry their record and retraction times,
         # so `standing(known_at)` cuts them at any instant.
         program = pending.get(program_id) if pending is not None else None
@@ -308,9 +315,9 @@ class Judging(Application[UUID]):
     ) -> View:
         """How `program` (at its loaded version) is judged as known at `known_at`:
         its pack, whether the pack was in force, and the earlier programs on the
-        same physician referral (COV-1). The read model judges each version so.
-        `referrals` may cache the programs on each referral id across calls, when
-        no program can be stored meanwhile with a record time up to `known_at`."""
+        same injury (COV-1, docs/domain.md R16). The read model judges each version
+        so. `referrals` may cache the programs under each index key across calls,
+        when no program can be stored meanwhile with a record time up to `known_at`."""
         return self._view(program, known_at, referrals)
 
     def view(self, program_id: UUID, known_at: datetime | None = None) -> View:

@@ -78,7 +78,9 @@ def referral(
     policy: str | None = None,
 ) -> Body:
     data: Body = {
-        "worker": {"worker_id": "W-1", "name": "Ana Diaz", "employer": "Acme"},
+        # The referral id's own worker: programs are one client's injury (COV-1, R16)
+        # exactly when they share a referral id, never through the shared claim number.
+        "worker": {"worker_id": f"W-{referral_id}", "name": "Ana Diaz", "employer": "Acme"},
         "claim": {
             "claim_number": "C-1",
             "body_region": region,

@@ -4,8 +4,10 @@ Beside the library's stored events, each recorder keeps `wht_event_index`: one
 row per event, written in the same transaction as the event. It holds what
 the tracker must find without reading whole trails: the idempotency key
 (`event_id`, unique) with the body's digest and the original result, the
-record time (for `known_at` cuts by index) and the physician referral id (for
-COV-1 across programs).
+record time (for `known_at` cuts by index) and, in `referral_key`, a referral's
+COV-1 key (`projections.referrals.index_key`: `worker:` and its worker id,
+trimmed; rows stored before docs/domain.md R16 hold the physician referral id
+as sent, and are still looked up by it).
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ class Judge(Protocol):
     def judged(self, program: Program, known_at: datetime) -> Judged: ...
 
     def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
-        """Other programs that named any physician referral id `program` named."""
+        """Other programs that may share an injury with any referral `program` made
+        (COV-1, docs/domain.md R16: the same worker): a superset is fine."""
         ...
 
 
@@ -182,9 +183,10 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
         """The event's own change, then those of the programs it re-judges (COV-1).
 
         A referral, or a retraction (of a referral, perhaps), can change which
-        program came first on a physician referral id (docs/domain.md R5), and so
-        the COV-1 finding of every other program on it, as of this event's
-        record time: each such program's timeline is judged again then.
+        program came first on one client's injury (the same worker's physician
+        referral id or claim number: docs/domain.md R5, R16), and so the COV-1
+        finding of every other program of that worker, as of this event's record
+        time: each such program's timeline is judged again then.
         """
         owns = self.partition.owns
         if owns(domain_event.originator_id):
@@ -194,8 +196,8 @@ class ComplianceReadModel(Projection[ReadModelRecorder]):
             program = self._programs[change.program_id]
             changes = [change]
         elif domain_event.type in REJUDGING_TYPES:
-            # Another partition's program: read only for its referral ids, so that
-            # this partition re-judges its own programs on them, at this event.
+            # Another partition's program: read only for its referrals, so that this
+            # partition re-judges its own programs of the same worker, at this event.
             program = self._foreign(domain_event)
             changes = []
         else:

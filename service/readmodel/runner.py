@@ -43,7 +43,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.program import Program
-from projections.referrals import spans_of
+from projections.referrals import lookup_keys, spans_of
 from service.application import Referrals, Tracker
 from service.persistence.schema import conninfo_of
 from service.readmodel.locks import ProjectorLock, partition_lock
@@ -63,7 +63,7 @@ REBUILD_BATCH = 500
 # for new events anyway (a notification can be lost: a connection that drops).
 LISTEN_POLL = 1.0
 assert max(RECORD_BATCH, REBUILD_BATCH) <= min(PROGRAM_CACHE_SIZE, BATCH)
-REFERRAL_CACHE_SIZE = 65536  # physician referrals whose programs a catch-up keeps
+REFERRAL_CACHE_SIZE = 65536  # index keys (workers: COV-1) whose programs a catch-up keeps
 
 
 class TrackerJudge:
@@ -79,13 +79,15 @@ class TrackerJudge:
 
     def judged(self, program: Program, known_at: datetime) -> Judged:
         # Within `stored_only`, the tracker's cached judging (as in its batch
-        # ingest): the same answer, with one query per physician referral, not per event.
+        # ingest): the same answer, with one query per index key (COV-1), not per event.
         return self.tracker.judged(program, known_at, self._referrals)
 
     def on_same_referral(self, program: Program, known_at: datetime) -> list[UUID]:
-        # Every program that ever named one of this program's referral ids, as
-        # recorded by `known_at`: the retracted referral's id and the new one's.
-        keys = {span.key for span in spans_of(program.id, program.referrals, program.retractions)}
+        # Every program filed under one of this program's index keys (its workers:
+        # COV-1, docs/domain.md R16), as recorded by `known_at`: the retracted
+        # referral's and the new one's. A superset of those on its injury: a program
+        # whose judgement did not change gives no change (`_rejudged`).
+        keys = lookup_keys(spans_of(program.id, program.referrals, program.retractions))
         found: set[UUID] = set()
         for key in keys:
             found.update(self.tracker.programs_on_referral(key, known_at, self._referrals))
@@ -96,9 +98,9 @@ class TrackerJudge:
     def stored_only(self) -> Iterator[None]:
         """Judge, within, only events that were stored when it was entered.
 
-        Who else is on a physician referral as known at such an event's
-        `recorded_at` is then settled (every program first recorded by then is
-        stored), so each referral's programs are read once and kept (see
+        Who else is filed under an index key (a worker: COV-1) as known at such an
+        event's `recorded_at` is then settled (every program first recorded by then
+        is stored), so each key's programs are read once and kept (see
         `Tracker.judged`). An event stored after entering could be judged
         against a program stored since, which the kept list would lack.
         """

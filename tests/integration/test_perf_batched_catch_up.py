@@ -38,8 +38,11 @@ def seed_interleaved(tracker: Tracker, programs: int, seed: int = 5) -> int:
         pid = uuid4()
         start = date(2026, 1, 5) + timedelta(days=rnd.randint(0, 200))
         events = sample_program(rnd, "clinic-perf", start)
-        # A few shared physician referrals, so that programs have earlier ones (COV-1).
-        events[0]["data"]["referral"]["physician_referral_id"] = rnd.choice(SHARED_REFERRALS)
+        # A few shared physician referrals, so that programs have earlier ones (COV-1):
+        # each of one worker (docs/domain.md R16: other workers' are never repeats).
+        shared = rnd.choice(SHARED_REFERRALS)
+        events[0]["data"]["referral"]["physician_referral_id"] = shared
+        events[0]["data"]["worker"]["worker_id"] = f"W-{shared}"
         queues.append([(pid, e) for e in events])
     items: list[tuple[UUID, Body]] = []
     while queues:

@@ -35,6 +35,18 @@ def test_an_evaluation_by_a_physician_or_therapist_is_qualified(
     assert found(program.assess(ADMITTED_ON), "evaluator_not_qualified") == []
 
 
+@pytest.mark.parametrize(
+    "discipline",
+    ["Physical Therapist", "OCCUPATIONAL  therapist", "Physical_Therapist"],
+)
+def test_a_discipline_compares_case_insensitively_with_spaces_as_underscores(
+    program: Program, discipline: str
+) -> None:
+    # docs/domain.md R15: "Physical Therapist" is physical_therapist.
+    admitted(program).evaluated(ADMITTED_ON, evaluator=evaluator(discipline))
+    assert found(program.assess(ADMITTED_ON), "evaluator_not_qualified") == []
+
+
 @pytest.mark.parametrize("discipline", ["physical_therapist_assistant", "psychologist", "", "aide"])
 def test_an_evaluation_by_anyone_else_is_not_qualified_under_ts_b(
     program: Program, discipline: str
