@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from domain.identifiers import identifier
+
 EARLIEST = date(1900, 1, 1)
 
 
@@ -210,7 +212,8 @@ class Clinician(Strict):
 
     @property
     def licensed(self) -> bool:
-        return bool(self.license_number and self.license_number.strip())
+        """A licence number that is not blank (docs/domain.md R15)."""
+        return identifier(self.license_number) is not None
 
 
 class InitialEvaluationDocumented(Strict):
@@ -231,6 +234,10 @@ class AncillaryMinutes(Strict):
     @property
     def total(self) -> int:
         return self.m97110 + self.m97530 + self.m97112
+
+    def by_code(self) -> dict[str, int]:
+        """The minutes of each code, by its CPT code."""
+        return {"97110": self.m97110, "97530": self.m97530, "97112": self.m97112}
 
 
 def _json_number(value: Any) -> Any:

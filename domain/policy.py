@@ -76,9 +76,15 @@ class Billing(Frozen):
     initial_hours: Decimal
     additional_code: str
     additional_unit_minutes: int
+    # One more additional unit when the remainder over the last whole unit is *more
+    # than* this many minutes, in exact minutes (docs/domain.md R19).
     midpoint_minutes: int
     ancillary_codes: list[str]
     ancillary_limit_minutes: int
+    # COD-2's codes bill units of this many minutes, the first from this many (the CMS
+    # 8-minute rule, per code).
+    ancillary_unit_minutes: int = 15
+    ancillary_first_unit_minutes: int = 8
 
 
 class PolicyPack(Frozen):
@@ -93,6 +99,9 @@ class PolicyPack(Frozen):
     required_evaluation_domains: list[str]
     # TS-b: "Evaluation by a physician, physical or occupational therapist".
     qualified_evaluator_disciplines: list[str]
+    # TS-g's therapeutic activities and TS-h's work simulation, as sessions name them;
+    # a pack that lists none does not check a session's activities.
+    therapeutic_activities: list[str] = Field(default_factory=list)
     limits: Limits
     typical: TypicalFrequency
     deadlines: Deadlines

@@ -40,6 +40,36 @@ SINGLETONS = {
 }
 
 
+class StandingDates:
+    """The business dates of a trail's standing facts, counted, and the latest of them
+    (docs/domain.md R14: a receipt's date counts standing facts only; retracted facts
+    and retractions do not count)."""
+
+    def __init__(self) -> None:
+        self._count: dict[date, int] = {}
+        self.latest: date | None = None
+
+    def add(self, on: date) -> None:
+        self._count[on] = self._count.get(on, 0) + 1
+        if self.latest is None or on > self.latest:
+            self.latest = on
+
+    def copy(self) -> StandingDates:
+        twin = StandingDates()
+        twin._count = dict(self._count)
+        twin.latest = self.latest
+        return twin
+
+    def remove(self, on: date) -> None:
+        left = self._count[on] - 1
+        if left:
+            self._count[on] = left
+            return
+        del self._count[on]
+        if on == self.latest:
+            self.latest = max(self._count, default=None)
+
+
 def format_instant(instant: datetime) -> str:
     """RFC 3339 in UTC with microseconds: one spelling, so it hashes and sorts."""
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
@@ -117,7 +147,7 @@ class Program(Aggregate):
         self.referrals: list[Fact] = []  # every ProgramReferred, in record order
         self.retractions: list[Fact] = []  # every EntryRetracted, in record order
         self.day_hours: dict[date, Decimal] = {}  # standing sessions' hours per date
-        self.latest_on: date | None = None  # the latest occurred_on of any fact
+        self.dates = StandingDates()  # the standing facts' dates (R14: `latest_on`)
 
     # -- state changes (they run again on every replay: no checks here) --
 
@@ -141,20 +171,27 @@ class Program(Aggregate):
     def _file(self, fact: Fact) -> None:
         """Keep the indexes of `_index` up to date with one more fact."""
         self.by_id[fact.event_id] = fact
-        if self.latest_on is None or fact.occurred_on > self.latest_on:
-            self.latest_on = fact.occurred_on
         if fact.type == "EntryRetracted":
             target = str(getattr(fact.data, "target_event_id", ""))
             self.retractions.append(fact)
-            if self.active.pop(target, None) == "SessionLogged":
+            kind = self.active.pop(target, None)
+            if kind is not None:
+                self.dates.remove(self.by_id[target].occurred_on)
+            if kind == "SessionLogged":
                 self._add_hours(self.by_id[target], -1)
             self.retracted.add(target)
             return
         self.active[fact.event_id] = fact.type
+        self.dates.add(fact.occurred_on)
         if fact.type == "ProgramReferred":
             self.referrals.append(fact)
         elif fact.type == "SessionLogged":
             self._add_hours(fact, 1)
+
+    @property
+    def latest_on(self) -> date | None:
+        """The latest `occurred_on` of a standing fact (docs/domain.md R14)."""
+        return self.dates.latest
 
     def _add_hours(self, fact: Fact, sign: int) -> None:
         on, hours = fact.occurred_on, getattr(fact.data, "hours", Decimal(0))
@@ -307,6 +344,7 @@ class Program(Aggregate):
         twin.referrals = list(self.referrals)
         twin.retractions = list(self.retractions)
         twin.day_hours = dict(self.day_hours)
+        twin.dates = self.dates.copy()
         twin._pending_events = []
         return twin
 

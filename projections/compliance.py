@@ -38,6 +38,7 @@ from projections.rules.admission import admission_findings
 from projections.rules.attendance import Attendance, non_compliance_findings
 from projections.rules.coding import billing_days, coding_findings
 from projections.rules.conferences import conference_findings
+from projections.rules.continuation import continuation_findings
 from projections.rules.coverage import (
     DayLedger,
     policy_in_force_findings,
@@ -55,6 +56,7 @@ from projections.rules.referral import referral_findings
 from projections.rules.report import report_findings
 from projections.rules.selection import selection_findings
 from projections.rules.sessions import (
+    activity_findings,
     documentation_findings,
     duration_findings,
     frequency_findings,
@@ -158,6 +160,8 @@ RULES: tuple[Rule, ...] = (
     Rule(lambda i: reevaluation_findings(i.record, i.pack), frozenset([ProgressReEvaluated])),
     Rule(lambda i: conference_findings(i.record, i.pack), frozenset([StaffConferenceHeld])),
     Rule(lambda i: documentation_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: activity_findings(i.record, i.pack), week_local=True),
+    Rule(lambda i: continuation_findings(i.record, i.pack), week_local=True),
     Rule(lambda i: provider_findings(i.record, i.pack), week_local=True),
     Rule(lambda i: frequency_findings(i.record, i.pack), week_local=True),
     Rule(lambda i: duration_findings(i.record, i.pack)),

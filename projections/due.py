@@ -44,7 +44,7 @@ from projections.rules.evaluation import (
     documented_by,
     reevaluation_deadline,
 )
-from projections.rules.report import report_deadline
+from projections.rules.report import discharge_report, report_deadline
 
 BEGINNING = date.min
 # The event types whose facts the due list reads (`obligations`): a session, an
@@ -144,7 +144,7 @@ def obligations(record: ProgramRecord, pack: PolicyPack) -> tuple[Obligation, ..
         )
     if record.discharge is not None:
         deadline = report_deadline(record, pack)
-        if record.report is None and deadline is not None:
+        if discharge_report(record) is None and deadline is not None:
             found.append(Obligation("discharge_report", "REP", deadline))
     elif record.admission is not None:
         for kind, clause, due_on in (

@@ -278,7 +278,7 @@ class Filing:
             admission=of[ProgramAdmitted].first_until(as_of),
             discharge=of[ProgramDischarged].first_until(as_of),
             evaluation=of[InitialEvaluationDocumented].first_until(as_of),
-            report=of[DischargeReportFiled].first_until(as_of),
+            reports=of[DischargeReportFiled].until(as_of),
             sessions=of[SessionLogged].until(as_of, sessions_since),
             absences=of[AbsenceRecorded].until(as_of),
             tardies=of[TardinessRecorded].until(as_of),
@@ -293,5 +293,5 @@ class Filing:
 def _empty(as_of: date) -> ProgramRecord:
     # A withdrawn program's record holds no facts at all (docs/domain.md R10).
     return ProgramRecord(
-        as_of, None, None, None, None, None, (), (), (), (), (), (), (), (), withdrawn=True
+        as_of, None, None, None, None, (), (), (), (), (), (), (), (), (), withdrawn=True
     )

@@ -92,7 +92,8 @@ SESSION_KINDS = frozenset([SessionLogged])
 @dataclass(frozen=True)
 class Context:
     """How a trail is judged besides its facts: the pack, whether it was in force on
-    the referral date, and the earlier programs on its physician referral (COV-1)."""
+    the referral date, and the earlier programs on its client's injury (COV-1, as
+    `projections.referrals.earlier_entry` names them)."""
 
     pack: PolicyPack
     in_force: bool = True
@@ -180,9 +181,11 @@ def _merged(tagged: Iterable[Tagged]) -> tuple[Finding, ...]:
     return merge_findings([finding for _, finding in sorted(tagged, key=_first)])
 
 
-def _billed(day: date, hours: Decimal, pack: PolicyPack) -> _Billed:
+def _billed(day: date, ledger: DayLedger, pack: PolicyPack) -> _Billed:
     # One reimbursable day, billed as `billing_days` bills it.
-    found = billing_days(DayLedger({day: hours}, (day,), (), (), ()), pack)
+    hours = ledger.day_hours[day]
+    ancillary = {day: ledger.ancillary[day]} if day in ledger.ancillary else {}
+    found = billing_days(DayLedger({day: hours}, (day,), (), (), (), (), ancillary), pack)
     return _Billed(day, hours, found[0] if found else None)
 
 
@@ -210,7 +213,7 @@ def _judge(
         others = tuple(_others(_inputs(record, context, ledger, counts), kinds, previous.others))
     found = _week_local(_inputs(local_record, context, ledger, counts))
     dated = sorted(((finding.occurred_on, i, finding) for i, finding in found), key=_first)
-    billed = [_billed(day, ledger.day_hours[day], pack) for day in ledger.reimbursable]
+    billed = [_billed(day, ledger, pack) for day in ledger.reimbursable]
     kept = 0  # leading findings that are the previous judgement's very ones
     if window is None or previous is None:
         week_local = tuple(dated)

@@ -71,7 +71,7 @@ class ProgramRecord:
     admission: Entry[ProgramAdmitted] | None
     discharge: Entry[ProgramDischarged] | None
     evaluation: Entry[InitialEvaluationDocumented] | None
-    report: Entry[DischargeReportFiled] | None
+    reports: tuple[Entry[DischargeReportFiled], ...]  # every one, each judged on its own
     sessions: tuple[Entry[SessionLogged], ...]
     absences: tuple[Entry[AbsenceRecorded], ...]
     tardies: tuple[Entry[TardinessRecorded], ...]
@@ -114,6 +114,14 @@ class ProgramRecord:
         if admission is None or day < admission.occurred_on:
             return False
         return discharge is None or day <= discharge.occurred_on
+
+    def in_course(self, entries: tuple[Entry[B], ...], until: date) -> list[Entry[B]]:
+        """The entries of the program's course (re-evaluations, medical changes) dated
+        from admission to `until`: none before admission (docs/domain.md R12)."""
+        start = self.admitted_on
+        if start is None:
+            return []
+        return [entry for entry in entries if start <= entry.occurred_on <= until]
 
     def day_hours(self) -> dict[date, Decimal]:
         """Session hours summed per date, for every date with a session, by date."""

@@ -95,7 +95,7 @@ class Script:
             {
                 "hours": hours,
                 "provider": PROVIDER,
-                "activities": ["strength_and_stabilization", "work_simulation"],
+                "activities": ["strength_stabilization", "work_simulation"],
                 "ancillary_minutes": {"97110": 20, "97530": 15, "97112": 0},
                 "documented": True,
             },

@@ -60,7 +60,8 @@ def stored_version(program: Program | None, event_id: str) -> int | None:
 
 def receipt_date(program: Program | None, occurred_on: date) -> date:
     """The business date a receipt is judged at (docs/domain.md R11): the later of the
-    event's `occurred_on` and the latest `occurred_on` already in the program."""
+    event's `occurred_on` and the latest `occurred_on` of a standing fact already in the
+    program: retracted facts and retractions do not count (R14)."""
     if program is None or program.latest_on is None:
         return occurred_on
     return max(occurred_on, program.latest_on)

@@ -3,7 +3,7 @@
 `projections.audit` is pure (facts in, steps out); this module feeds it
 from the store: the trail known at an instant, the packs of the tracker's
 catalog, and the COV-1 context only the store knows (other programs on the
-same physician referral). It also turns steps into the JSON the audit
+same client's injury). It also turns steps into the JSON the audit
 endpoint, `wht replay --json` and dispute bundles share.
 """
 
@@ -14,8 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
+from domain.program import StandingDates
 from projections.audit import Judge, Step, catalog_judge, replay
+from projections.fold import Fold
 from projections.model import Finding
 from projections.referrals import programs_before, spans_of
 from service.application import Tracker, View
@@ -24,15 +27,17 @@ from service.integrity import END_OF_TIME, IntegrityReport, verify_program
 
 def earlier_by_referral(tracker: Tracker, view: View) -> dict[str, list[str]]:
     """For each referral in the trail, the programs standing before it on the same
-    physician referral id as known at the view's instant (COV-1, docs/domain.md R5)."""
+    injury (the same worker, sharing its physician referral id or claim number) as
+    known at the view's instant (COV-1, docs/domain.md R5, R16)."""
     found: dict[str, list[str]] = {}
     for mine in spans_of(view.program.id, view.program.referrals, view.program.retractions):
-        others = [
-            span
-            for pid in tracker.programs_on_referral(mine.key, view.known_at)
+        pids = {
+            pid
+            for key in mine.lookup_keys
+            for pid in tracker.programs_on_referral(key, view.known_at)
             if pid != view.program.id
-            for span in tracker.referral_spans_of(pid)
-        ]
+        }
+        others = [span for pid in sorted(pids, key=str) for span in tracker.referral_spans_of(pid)]
         found[mine.event_id] = programs_before(mine, others, view.known_at)
     return found
 
@@ -83,11 +88,69 @@ def audit(
     as_of: date | None = None,
 ) -> list[dict[str, Any]]:
     """Every event known at `known_at`, in record order, with the figures after it
-    (as of `as_of`, default today in the program's time zone) and the findings it
-    added and resolved. A `known_at` before the program existed is ProgramNotFound."""
+    and the findings it added and resolved, as of `as_of`; with none, each step as of
+    its own receipt date (docs/domain.md R21: what that event changed then). A
+    `known_at` before the program existed is ProgramNotFound."""
     view = readable_view(tracker, program_id, known_at)
     facts: list[Fact] = list(view.program.trail)
-    return steps_json(replay(facts, judge_for(tracker, view), as_of or view.today()))
+    judge = judge_for(tracker, view)
+    if as_of is not None:
+        return steps_json(replay(facts, judge, as_of))
+    return steps_json(replay_at_receipts(facts, judge))
+
+
+def receipt_dates(facts: Sequence[Fact]) -> list[date]:
+    """Each fact's receipt date (docs/domain.md R11, R14): the later of its `occurred_on`
+    and the latest `occurred_on` of the facts standing before it, counted as the program
+    counts them (`domain.program.StandingDates`)."""
+    dates = StandingDates()
+    standing: dict[str, date] = {}  # event id -> occurred_on, of standing facts
+    found: list[date] = []
+    for fact in facts:
+        latest = dates.latest
+        found.append(fact.occurred_on if latest is None else max(fact.occurred_on, latest))
+        if isinstance(fact.data, EntryRetracted):
+            on = standing.pop(str(fact.data.target_event_id), None)
+            if on is not None:
+                dates.remove(on)
+            continue
+        standing[fact.event_id] = fact.occurred_on
+        dates.add(fact.occurred_on)
+    return found
+
+
+def replay_at_receipts(facts: Sequence[Fact], judge: Judge) -> list[Step]:
+    """`projections.audit.replay`, each step judged as of its event's receipt date
+    (`receipt_dates`): the figures after the event then, and the findings it added
+    and resolved compared with the trail just before it at that same date, as its
+    receipt compared them."""
+    steps: list[Step] = []
+    previous: tuple[Finding, ...] = ()
+    fold: Fold | None = None
+    for end, (fact, day) in enumerate(zip(facts, receipt_dates(facts), strict=True), start=1):
+        before = fold.findings_at(day) if fold is not None else ()
+        context = fold.context if fold is not None else None
+        if context is None or isinstance(fact.data, ProgramReferred | EntryRetracted):
+            context = judge(facts[:end])
+        if fold is None or context != fold.context:
+            fold = Fold.of(facts[:end], context)
+        else:
+            fold.add(fact)
+        assessment = fold.at(day, shared_json=False)
+        findings = assessment.findings
+        old = {f.key(): f for f in before}
+        new = {f.key(): f for f in findings}
+        steps.append(
+            Step(
+                fact=fact,
+                assessment=assessment,
+                findings_added=tuple(f for k, f in new.items() if k not in old),
+                findings_resolved=tuple(f for k, f in old.items() if k not in new),
+                shared=fold.kept_from(previous, day),
+            )
+        )
+        previous = findings
+    return steps
 
 
 def readable_view(tracker: Tracker, program_id: UUID, known_at: datetime | None) -> View:

@@ -41,8 +41,11 @@ DOMAINS = [
 
 
 def referral_body(policy: str | None = None, referral_id: str | None = None) -> dict[str, Any]:
+    # unique per program unless asked: COV-1 must not link test programs (the worker
+    # is the referral id's own, so a shared claim number links none: R16)
+    referral_id = referral_id or f"PR-{uuid4().hex[:12]}"
     return {
-        "worker": {"worker_id": "W-7", "name": "Ana Diaz", "employer": "Acme Freight"},
+        "worker": {"worker_id": f"W-{referral_id}", "name": "Ana Diaz", "employer": "Acme Freight"},
         "claim": {
             "claim_number": "WC-7",
             "body_region": "low_back",
@@ -51,8 +54,7 @@ def referral_body(policy: str | None = None, referral_id: str | None = None) -> 
         "referral": {
             "source": "physician",
             "referred_by": "Dr. A. Patel",
-            # unique per program unless asked: COV-1 must not link test programs
-            "physician_referral_id": referral_id or f"PR-{uuid4().hex[:12]}",
+            "physician_referral_id": referral_id,
             "prescription": {"prescriber": "Dr. A. Patel"},
         },
         "provider_id": "clinic-north",

@@ -77,21 +77,29 @@ def referred(
     *,
     region: str = "low_back",
     referral_id: str | None = None,
+    worker_id: str | None = None,
+    claim_number: str = "WC-77812",
     time_zone: str | None = "America/Chicago",
     policy: str | None = None,
     **overrides: Any,
 ) -> Body:
-    """A complete ProgramReferred: reported injury, physician referral, prescription."""
+    """A complete ProgramReferred: reported injury, physician referral, prescription.
+
+    Unless given, the worker is the referral id's own (`W-<referral id>`): two
+    programs are then one client's injury (COV-1, docs/domain.md R16) exactly
+    when they share a referral id, and programs on their own referral ids are
+    never repeats of each other through the shared claim number."""
+    referral_id = referral_id if referral_id is not None else f"PR-{uuid4().hex[:8]}"
     data: Body = {
         "worker": {
-            "worker_id": "W-1001",
+            "worker_id": worker_id if worker_id is not None else f"W-{referral_id}",
             "name": "Ana Diaz",
             "employer": "Acme Freight",
             "job_title": "Warehouse associate",
             "work_history": "12 years in warehousing; forklift certified",
         },
         "claim": {
-            "claim_number": "WC-77812",
+            "claim_number": claim_number,
             "injury_date": plus(on, -60).isoformat(),
             "body_region": region,
             "compensable_injury_reported": True,
@@ -99,7 +107,7 @@ def referred(
         "referral": {
             "source": "physician",
             "referred_by": "Dr. A. Patel",
-            "physician_referral_id": referral_id or f"PR-{uuid4().hex[:8]}",
+            "physician_referral_id": referral_id,
             "prescription": {"prescriber": "Dr. A. Patel", "prescribed_on": on.isoformat()},
         },
         "provider_id": "clinic-north",
@@ -154,7 +162,7 @@ def session(
         {
             "hours": hours,
             "provider": provider or LICENSED,
-            "activities": ["strength_and_stabilization", "work_simulation"],
+            "activities": ["strength_stabilization", "work_simulation"],
             "ancillary_minutes": {
                 "97110": ancillary[0],
                 "97530": ancillary[1],

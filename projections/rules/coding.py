@@ -3,8 +3,12 @@
 Policy 481, "Coding Information": 97545 for the initial 2 hours, 97546 for
 each additional hour (COD-1); 97110, 97530 and 97112 may be billed with
 97545 only when their aggregate time is under one hour (COD-2). Past the
-last whole additional hour, one more unit is billed when the remainder
-reaches the CPT midpoint (the pack's `midpoint_minutes`, 31 by default).
+last whole additional hour, one more unit is billed when the remainder is
+more than the pack's `midpoint_minutes` (30), in exact minutes (docs/domain.md
+R19). On a day that bills 97545 with ancillary minutes under the limit, each
+ancillary code bills units of the pack's `ancillary_unit_minutes` (15), the
+first from `ancillary_first_unit_minutes` (8: the CMS 8-minute rule, per code).
+Those minutes are time beside the session's hours, never inside them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ def billing_lines(billable_hours: Decimal, billing: Billing) -> tuple[BillingLin
     """CPT lines for one day's billable (already capped) hours; none under the initial block.
 
     Exact Decimal minutes, so 2.5 hours leaves 30 minutes (no extra unit) and
-    2.52 hours leaves 31.2 minutes (one extra unit).
+    2.51 hours leaves 30.6 minutes (one extra unit).
     """
     if billable_hours < billing.initial_hours:
         return ()
@@ -31,10 +35,26 @@ def billing_lines(billable_hours: Decimal, billing: Billing) -> tuple[BillingLin
     unit = Decimal(billing.additional_unit_minutes)
     whole_units = int((extra_minutes / unit).to_integral_value(rounding=ROUND_FLOOR))
     remainder = extra_minutes - whole_units * unit
-    units = whole_units + (1 if remainder >= billing.midpoint_minutes else 0)
+    units = whole_units + (1 if remainder > billing.midpoint_minutes else 0)
     lines = [BillingLine(billing.initial_code, 1)]
     if units > 0:
         lines.append(BillingLine(billing.additional_code, units))
+    return tuple(lines)
+
+
+def ancillary_lines(minutes: dict[str, int], billing: Billing) -> tuple[BillingLine, ...]:
+    """COD-2's lines for one day that bills the initial code: each ancillary code in
+    units (the first from `ancillary_first_unit_minutes`), none when their minutes
+    add up to the limit or more."""
+    if not minutes or sum(minutes.values()) >= billing.ancillary_limit_minutes:
+        return ()
+    unit = billing.ancillary_unit_minutes
+    lead = unit - billing.ancillary_first_unit_minutes
+    lines = []
+    for code in billing.ancillary_codes:
+        units = (minutes.get(code, 0) + lead) // unit
+        if units > 0:
+            lines.append(BillingLine(code, units))
     return tuple(lines)
 
 
@@ -46,7 +66,8 @@ def billing_days(ledger: DayLedger, pack: PolicyPack) -> tuple[BillingDay, ...]:
         billable = min(ledger.day_hours[day], cap)
         lines = billing_lines(billable, pack.billing)
         if lines:
-            days.append(BillingDay(day, billable, lines))
+            extra = ancillary_lines(ledger.ancillary.get(day, {}), pack.billing)
+            days.append(BillingDay(day, billable, lines + extra))
     return tuple(days)
 
 

@@ -10,7 +10,7 @@ COV-1: one program per physician referral unless individually reviewed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -18,30 +18,43 @@ from domain.policy import PolicyPack
 from projections.calendar import week_last_day, week_number
 from projections.model import Finding, format_hours, violation
 from projections.record import ProgramRecord
+from projections.rules.continuation import Bars
 
 
 @dataclass(frozen=True)
 class DayLedger:
-    """Each attended date's hours, and which COV-2 bucket the date falls in."""
+    """Each attended date's hours, and which COV-2 bucket the date falls in; the
+    ancillary minutes (COD-2) of each date that has any, by code."""
 
     day_hours: dict[date, Decimal]
     reimbursable: tuple[date, ...]
     over_weekly_cap: tuple[date, ...]
     beyond_max_weeks: tuple[date, ...]
     outside_program: tuple[date, ...]
+    # Days in program that bill nothing: under the initial block (COD-1, R19), or
+    # barred by a re-evaluation or a medical change (R18). Neither takes a weekly slot.
+    unbilled: tuple[date, ...] = ()
+    ancillary: dict[date, dict[str, int]] = field(default_factory=dict)
 
 
 def day_ledger(record: ProgramRecord, pack: PolicyPack) -> DayLedger:
-    """Sort the attended dates into COV-2's buckets (see the module docstring)."""
+    """Sort the attended dates into COV-2's buckets (see the module docstring).
+
+    Only a day that bills the initial code counts toward the days of its program
+    week (docs/domain.md R19): a day under the initial hours, or one a re-evaluation
+    or medical change bars (R18), bills nothing and takes no slot."""
     hours = record.day_hours()
     limits = pack.limits
+    initial = pack.billing.initial_hours
+    bars = Bars(record)
     reimbursable: list[date] = []
     over_cap: list[date] = []
     beyond: list[date] = []
     outside: list[date] = []
+    unbilled: list[date] = []
     attended_in_week: dict[int, int] = {}
     start = record.admitted_on
-    for day in hours:  # in date order, so "the first N days of a week" is well defined
+    for day, day_hours in hours.items():  # by date: "the first N days of a week" is defined
         if start is None or not record.in_program(day):
             outside.append(day)
             continue
@@ -49,12 +62,36 @@ def day_ledger(record: ProgramRecord, pack: PolicyPack) -> DayLedger:
         if week > limits.max_weeks:
             beyond.append(day)
             continue
+        if day_hours < initial or bars.on(day):
+            unbilled.append(day)
+            continue
         attended_in_week[week] = attended_in_week.get(week, 0) + 1
         if attended_in_week[week] > limits.max_days_per_week:
             over_cap.append(day)
         else:
             reimbursable.append(day)
-    return DayLedger(hours, tuple(reimbursable), tuple(over_cap), tuple(beyond), tuple(outside))
+    return DayLedger(
+        hours,
+        tuple(reimbursable),
+        tuple(over_cap),
+        tuple(beyond),
+        tuple(outside),
+        tuple(unbilled),
+        ancillary_by_day(record),
+    )
+
+
+def ancillary_by_day(record: ProgramRecord) -> dict[date, dict[str, int]]:
+    """The minutes of each ancillary code (COD-2) per date, for dates with any."""
+    found: dict[date, dict[str, int]] = {}
+    for session in record.sessions:
+        minutes = session.body.ancillary_minutes.by_code()
+        if not any(minutes.values()):
+            continue
+        day = found.setdefault(session.occurred_on, {})
+        for code, count in minutes.items():
+            day[code] = day.get(code, 0) + count
+    return found
 
 
 def coverage_last_day(record: ProgramRecord, pack: PolicyPack) -> date | None:
@@ -65,7 +102,8 @@ def coverage_last_day(record: ProgramRecord, pack: PolicyPack) -> date | None:
 
 
 def reimbursable_hours(ledger: DayLedger, pack: PolicyPack) -> Decimal:
-    """Sum over reimbursable days of the day's hours, capped per day (COV-2)."""
+    """Sum over reimbursable days of the day's hours, capped per day (COV-2): the hours
+    the billing lines bill (every reimbursable day bills the initial code, R19)."""
     cap = pack.limits.max_hours_per_day
     return sum((min(ledger.day_hours[day], cap) for day in ledger.reimbursable), Decimal(0))
 
@@ -131,28 +169,42 @@ def _outside(record: ProgramRecord, day: date) -> str:
 def repeat_program_findings(
     record: ProgramRecord, earlier_programs_same_referral: Sequence[str]
 ) -> list[Finding]:
-    """A second program on one physician referral without an individual review (COV-1).
+    """A repeat program of one client's injury without an individual review (COV-1).
 
-    Dated the repeat program's admission (docs/domain.md R1): a review approved
-    on or before that day clears it; one approved later leaves it.
+    `earlier_programs_same_referral`: the earlier programs of the same worker that
+    share this one's physician referral id or claim number (docs/domain.md R16), as
+    `projections.referrals.earlier_entry` names them. Dated the later of the repeat's
+    admission and its referral (R16, R1): a review approved on or before that day
+    clears it; one approved later leaves it.
     """
+    from domain.identifiers import identifier
+    from projections.referrals import CLAIM_NUMBER, REFERRAL_ID, read_entry
+
     if record.referral is None or record.admission is None:
         return []
     if not earlier_programs_same_referral:
         return []
-    admitted_on = record.admission.occurred_on
-    if any(approval.occurred_on <= admitted_on for approval in record.repeat_approvals):
+    on = max(record.admission.occurred_on, record.referral.occurred_on)
+    if any(approval.occurred_on <= on for approval in record.repeat_approvals):
         return []
-    referral_id = record.referral.body.referral.physician_referral_id or "(none)"
-    others = ", ".join(sorted(earlier_programs_same_referral))
+    earlier = [read_entry(entry) for entry in earlier_programs_same_referral]
+    kinds = {kind for _, shared in earlier for kind in shared}
+    body = record.referral.body
+    named = []
+    if REFERRAL_ID in kinds:
+        named.append(f"physician referral {identifier(body.referral.physician_referral_id)}")
+    if CLAIM_NUMBER in kinds:
+        named.append(f"claim {identifier(body.claim.claim_number)}")
+    others = ", ".join(sorted(program_id for program_id, _ in earlier))
+    by = "admission" if on == record.admission.occurred_on else "referral"
     return [
         violation(
             "repeat_program_without_review",
             "COV-1",
-            admitted_on,
-            f"Physician referral {referral_id} already had a program ({others}); a repeat "
-            f"program needs an individual review by its admission on {admitted_on}, and "
-            "none is recorded (COV-1).",
+            on,
+            f"This worker's {' and '.join(named)} already had a program ({others}); a "
+            f"repeat program needs an individual review by its {by} on {on}, and none is "
+            "recorded (COV-1).",
         )
     ]
 

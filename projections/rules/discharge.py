@@ -4,7 +4,10 @@ Policy 481, "Discharge Criteria": goals met (1), return-to-work readiness
 (2), plateau / maximum medical improvement (3), change in medical condition
 (4), non-compliance (5). `coverage_exhausted` is COV-2's end: D (or, once
 discharged, the discharge date: docs/domain.md R9) is past the last day of the
-last covered week.
+last covered week. `not_appropriate_to_continue`: the latest re-evaluation says
+the program is no longer appropriate (TS-i, docs/domain.md R18). Facts of the
+program's course count only from admission (R12): a re-evaluation or medical
+change dated before it supports no reason.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ REASON_CLAUSES: dict[str, str] = {
     "plateau": "DIS-3",
     "medical_condition_changed": "DIS-4",
     "non_compliance": "DIS-5",
+    "not_appropriate_to_continue": "TS-i",
 }
 # Reasons a re-evaluation states, as its boolean field of the same name.
 REEVALUATION_REASONS = ("goals_met", "return_to_work_ready", "plateau")
@@ -33,11 +37,17 @@ REASON_WORDS: dict[str, str] = {
     "plateau": "a plateau in progress",
     "medical_condition_changed": "a change in medical condition",
     "non_compliance": "non-compliance",
+    "not_appropriate_to_continue": "a re-evaluation finding the program no longer appropriate",
 }
+NOT_APPROPRIATE = "not_appropriate_to_continue"
 
 
 def _says(reevaluation: Entry[ProgressReEvaluated] | None, reason: str) -> bool:
     return reevaluation is not None and bool(getattr(reevaluation.body, reason))
+
+
+def _not_appropriate(reevaluation: Entry[ProgressReEvaluated] | None) -> bool:
+    return reevaluation is not None and not reevaluation.body.appropriate_to_continue
 
 
 def discharge_reasons(
@@ -51,10 +61,12 @@ def discharge_reasons(
     exhausted, and nothing recorded after the discharge adds a reason.
     """
     judged_on = record.window_end
-    before = [r for r in record.reevaluations if r.occurred_on <= judged_on]
+    before = record.in_course(record.reevaluations, judged_on)
     latest = before[-1] if before else None
     reasons = [reason for reason in REEVALUATION_REASONS if _says(latest, reason)]
-    if any(change.occurred_on <= judged_on for change in record.medical_changes):
+    if _not_appropriate(latest):
+        reasons.append(NOT_APPROPRIATE)
+    if record.in_course(record.medical_changes, judged_on):
         reasons.append("medical_condition_changed")
     if counts.up_to(judged_on).non_compliant:
         reasons.append("non_compliance")
@@ -94,19 +106,19 @@ def discharge_reason_findings(
     on = discharge.occurred_on
     reason = discharge.body.reason
     if reason in REEVALUATION_REASONS:
-        before = [r for r in record.reevaluations if r.occurred_on <= on]
+        before = record.in_course(record.reevaluations, on)
         latest = before[-1] if before else None
         if _says(latest, reason):
             return []
         shown = (
             f"the latest re-evaluation ({latest.occurred_on}) does not say so"
             if latest
-            else "no progress re-evaluation is on record"
+            else "no progress re-evaluation since admission is on record"
         )
     elif reason == "medical_condition_changed":
-        if any(change.occurred_on <= on for change in record.medical_changes):
+        if record.in_course(record.medical_changes, on):
             return []
-        shown = "no change in medical condition is on record"
+        shown = "no change in medical condition since admission is on record"
     else:
         at = counts.up_to(on)
         if at.non_compliant:

@@ -26,13 +26,18 @@ from projections.record import ProgramRecord
 def evaluation_content_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """What the initial evaluation leaves out: a qualified evaluator and the domains
     (TS-b, docs/domain.md R6), measures (TS-c), goals (TS-d)."""
+    from domain.identifiers import discipline as compared  # R15: the one normalisation
+
     if record.evaluation is None:
         return []
     on = record.evaluation.occurred_on
     body = record.evaluation.body
     findings: list[Finding] = []
+    # Disciplines compare case-insensitively, spaces as underscores (docs/domain.md
+    # R15): "Physical Therapist" is physical_therapist.
     discipline = body.evaluator.discipline.strip()
-    if discipline not in pack.qualified_evaluator_disciplines:
+    qualified_ones = {compared(d) for d in pack.qualified_evaluator_disciplines} - {None}
+    if compared(discipline) not in qualified_ones:
         qualified = ", ".join(d.replace("_", " ") for d in pack.qualified_evaluator_disciplines)
         findings.append(
             violation(
@@ -192,14 +197,25 @@ def reevaluation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Findi
     anchor (or to D, or to discharge if earlier) longer than the interval
     gives one finding, dated the first day past the interval. Each gap is
     judged from the facts up to its due date, so a late re-evaluation leaves
-    the finding in place (docs/domain.md R1).
+    the finding in place (docs/domain.md R1). And each re-evaluation that records
+    no quantitative measures (`reevaluation_incomplete`, docs/domain.md R18).
     """
+    findings: list[Finding] = [
+        warning(
+            "reevaluation_incomplete",
+            "TS-i",
+            r.occurred_on,
+            f"Progress re-evaluation of {r.occurred_on} records no quantitative measures; "
+            "progress is documented by measures (TS-i).",
+        )
+        for r in record.reevaluations
+        if not r.body.measures
+    ]
     admitted_on = record.admitted_on
     if admitted_on is None:
-        return []
+        return findings
     interval = pack.deadlines.reevaluation_interval_days
     anchors = [r.occurred_on for r in record.reevaluations]
-    findings: list[Finding] = []
     for anchor, following, due in overdue_gaps(admitted_on, anchors, interval, record.window_end):
         kind = "admission" if anchor == admitted_on else "the last re-evaluation"
         came = f"; the next came on {following}" if following is not None else ""

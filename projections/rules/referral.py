@@ -3,7 +3,9 @@
 Policy 481, "Referral Criteria": a compensable injury appropriately reported
 (REF-1); a recommendation by a physician, case manager, court order or other
 appropriate party (REF-2); a physician's prescription (REF-3), which must
-name its prescriber and its date (docs/domain.md R4).
+name its prescriber and its date (docs/domain.md R4). The milestones come in
+order (docs/domain.md R17): an admission dated before the referral fails REF-2,
+a prescription dated after the admission fails REF-3, both dated the admission.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from projections.model import Finding, violation
 from projections.record import ProgramRecord
 
 CODE = "referral_incomplete"
+BEFORE_REFERRAL = "admitted_before_referral"
 
 
 def referral_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
@@ -53,7 +56,40 @@ def referral_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
                 f"Referral of {on} has no physician's prescription{lacking} (REF-3).",
             )
         )
+    findings.extend(_order_findings(record))
     return findings
+
+
+def _order_findings(record: ProgramRecord) -> list[Finding]:
+    """The admission before the referral (REF-2), or before the prescription (REF-3)."""
+    referral, admission = record.referral, record.admission
+    if referral is None or admission is None:
+        return []
+    admitted_on = admission.occurred_on
+    found: list[Finding] = []
+    if admitted_on < referral.occurred_on:
+        found.append(
+            violation(
+                BEFORE_REFERRAL,
+                "REF-2",
+                admitted_on,
+                f"Admitted on {admitted_on}, before the referral of {referral.occurred_on}; "
+                "work hardening is admitted on a recommendation already made (REF-2).",
+            )
+        )
+    prescription = referral.body.referral.prescription
+    prescribed_on = prescription.prescribed_on if prescription is not None else None
+    if prescribed_on is not None and prescribed_on > admitted_on:
+        found.append(
+            violation(
+                CODE,
+                "REF-3",
+                admitted_on,
+                f"The physician's prescription is dated {prescribed_on}, after the admission "
+                f"on {admitted_on}; admission needs it first (REF-3).",
+            )
+        )
+    return found
 
 
 def _prescription_lacks(prescription: Prescription | None) -> str | None:

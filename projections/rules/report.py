@@ -3,7 +3,9 @@
 Policy 481, "Reporting Requirements": demographics including work history
 (a), indications (b), interventions (c), outcomes / discharge status (d),
 recommendations (e). The policy sets no deadline; the pack assumes one
-(`report_deadline_days` after discharge).
+(`report_deadline_days` after discharge), met by the first complete report
+dated on or after the discharge; each report is judged on its own
+(docs/domain.md R17).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import date, timedelta
 from domain.events import DischargeReportFiled
 from domain.policy import PolicyPack
 from projections.model import Finding, violation
-from projections.record import ProgramRecord
+from projections.record import Entry, ProgramRecord
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("REP-a", "patient demographics including work history"),
@@ -52,16 +54,33 @@ def report_deadline(record: ProgramRecord, pack: PolicyPack) -> date | None:
     return record.discharge.occurred_on + timedelta(days=pack.deadlines.report_deadline_days)
 
 
+def discharge_report(record: ProgramRecord) -> Entry[DischargeReportFiled] | None:
+    """The discharge report: the first complete report dated on or after the discharge
+    (docs/domain.md R17); a report before it cannot give the discharge status (REP-d)."""
+    discharge = record.discharge
+    if discharge is None:
+        return None
+    return next(
+        (
+            report
+            for report in record.reports
+            if report.occurred_on >= discharge.occurred_on and not _missing(report.body)
+        ),
+        None,
+    )
+
+
 def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
-    """Empty sections of the filed report, and every section once the deadline passed unfiled.
+    """Each report's empty sections, dated that report (each report on its own: a
+    complete amendment leaves them, R1), and the sections still missing once the
+    deadline passed without a complete report on or after the discharge (R17).
 
     The deadline is judged on the day after it (docs/domain.md R1): a report
     filed later still leaves the missed deadline, and its message says when
     the report came.
     """
     findings: list[Finding] = []
-    report = record.report
-    if report is not None:
+    for report in record.reports:
         on = report.occurred_on
         missing = _missing(report.body)
         findings.extend(
@@ -77,20 +96,27 @@ def report_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     deadline = report_deadline(record, pack)
     if record.discharge is None or deadline is None:
         return findings
+    discharged_on = record.discharge.occurred_on
     deadline_days = pack.deadlines.report_deadline_days
     overdue_on = deadline + timedelta(days=1)
-    if record.as_of < overdue_on or (report is not None and report.occurred_on <= deadline):
+    complete = discharge_report(record)
+    if record.as_of < overdue_on or (complete is not None and complete.occurred_on <= deadline):
         return findings
-    came = f" (it was filed on {report.occurred_on})" if report is not None else ""
+    in_time = [r for r in record.reports if discharged_on <= r.occurred_on <= deadline]
+    # The sections the clinic had not given in time: those the latest report in time
+    # leaves out, every section when none came.
+    missing = _missing(in_time[-1].body) if in_time else {clause for clause, _ in SECTIONS}
+    came = f" (a complete one was filed on {complete.occurred_on})" if complete is not None else ""
     findings.extend(
         violation(
             "report_incomplete",
             clause,
             overdue_on,
-            f"No discharge report filed within {deadline_days} days of discharge on "
-            f"{record.discharge.occurred_on} (due by {deadline}){came}: the section on "
-            f"{words} was missing ({clause}).",
+            f"No complete discharge report filed within {deadline_days} days of discharge "
+            f"on {discharged_on} (due by {deadline}){came}: the section on {words} was "
+            f"missing ({clause}).",
         )
         for clause, words in SECTIONS
+        if clause in missing
     )
     return findings

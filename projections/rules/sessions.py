@@ -1,6 +1,8 @@
-"""Session standards (TS-f, TS-k) and provider qualifications (PQ-1).
+"""Session standards (TS-f, TS-g, TS-k) and provider qualifications (PQ-1).
 
-Policy 481: daily documentation of activities and response (TS-f); typical
+Policy 481: daily documentation of activities and response (TS-f); the
+therapeutic activities a session may address, listed in the pack (TS-g, with
+TS-h's work simulation: docs/domain.md R20); typical
 frequency 4-8 hours a day, 3-5 days a week for 2-8 weeks (TS-k, numbers from
 the pack's `typical`); components performed by licensed providers (PQ-1).
 """
@@ -28,6 +30,37 @@ def documentation_findings(record: ProgramRecord, pack: PolicyPack) -> list[Find
         for session in record.sessions
         if not session.body.documented
     ]
+
+
+def activity_key(text: str) -> str:
+    """An activity as the pack lists it: trimmed, lower case, spaces and hyphens as
+    underscores ("Work simulation" is work_simulation)."""
+    return "_".join(text.strip().lower().replace("-", " ").split())
+
+
+def activity_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
+    """Each session that names none of the pack's therapeutic activities (TS-g, R20).
+    Free text beside a listed activity is kept and not flagged."""
+    listed = frozenset(pack.therapeutic_activities)
+    if not listed:
+        return []
+    return [
+        warning(
+            "activities_not_listed",
+            "TS-g",
+            session.occurred_on,
+            f"Session on {session.occurred_on}{_by(session.body.provider.name)} names "
+            f"{_named(session.body.activities)}, none of the therapeutic activities the "
+            "policy lists (TS-g).",
+        )
+        for session in record.sessions
+        if not any(activity_key(a) in listed for a in session.body.activities)
+    ]
+
+
+def _named(activities: list[str]) -> str:
+    shown = [a.strip() for a in activities if a.strip()]
+    return "no activity" if not shown else "only " + ", ".join(f'"{a}"' for a in shown)
 
 
 def provider_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:

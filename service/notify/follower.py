@@ -11,8 +11,11 @@ alert.
 
 - `finding_added`: one alert per finding the event added: exactly the `findings` of
   the receipt its ingest answered with (`Tracker.ingest`, judged at the program's own
-  dates, docs/domain.md R11), which the event index keeps beside the event. The alert never
-  disagrees with what the clinic was told.
+  dates, docs/domain.md R11), which the event index keeps beside the event, and its
+  `others` (R13). The alert never disagrees with what the clinic was told. Its delivery
+  id names the finding, not the event (`finding_delivery_id`): the sweep
+  (`service.notify.sweep`) delivers the findings no event added (a deadline passing)
+  under the same ids, so each finding reaches a subscription once.
 - `discharge_eligible`: when the event turns the program discharge-eligible, judged as
   that receipt was (at `receipt_date`, as known at the event's record time).
 """
@@ -42,6 +45,21 @@ ALERTS = uuid5(NAMESPACE_URL, "wht/alerts")
 def delivery_id(subscription_id: str, kind: str, *cause: str) -> str:
     """A stable id for one alert to one subscription: the same cause, the same id."""
     return str(uuid5(ALERTS, "|".join([subscription_id, kind, *cause])))
+
+
+def finding_delivery_id(subscription_id: str, program_id: str, finding: dict[str, Any]) -> str:
+    """The delivery id of one finding to one subscription: named by the finding (program,
+    code, clause, severity, date), so that whoever delivers it first, the follower (an
+    event added it) or the sweep (a deadline passed), delivers it once (R13)."""
+    return delivery_id(
+        subscription_id,
+        "finding_added",
+        program_id,
+        str(finding["code"]),
+        str(finding["clause"]),
+        str(finding["severity"]),
+        str(finding["occurred_on"]),
+    )
 
 
 def alert_body(delivery: str, kind: str, program_id: str, occurred_at: str, data: Any) -> str:
@@ -126,17 +144,9 @@ class AlertFollower:
         for about, of_provider, findings in added:
             hearing = [s for s in listening if s.hears("finding_added", of_provider)]
             for finding in findings if hearing else ():
-                cause: tuple[str, ...] = (
-                    event.event_id,
-                    finding["code"],
-                    finding["clause"],
-                    finding["occurred_on"],
-                )
-                if about != program_id:
-                    cause = (*cause, about)
                 data = {"finding": finding}
                 for s in hearing:
-                    d = delivery_id(s.subscription_id, "finding_added", *cause)
+                    d = finding_delivery_id(s.subscription_id, about, finding)
                     body = alert_body(d, "finding_added", about, occurred_at, data)
                     alerts.append(Alert(d, s.subscription_id, "finding_added", about, body))
         hearing = [s for s in listening if s.hears("discharge_eligible", provider)]

@@ -542,11 +542,15 @@ def test_billing_lines_follow_cpt_units_per_day(client: TestClient) -> None:
     assert response.status_code == 200
     lines = {day["date"]: (day["hours"], day["lines"]) for day in response.json()}
     initial = {"code": "97545", "units": 1}
+    # Each session's 20 minutes of 97110 and 15 of 97530 bill one 15-minute unit each
+    # beside 97545 (R19, COD-2: 8 to 22 minutes are one unit); the 1.5-hour day bills
+    # nothing, so neither do its minutes.
+    ancillary = [{"code": "97110", "units": 1}, {"code": "97530", "units": 1}]
     assert lines == {
-        days[0].isoformat(): (8, [initial, {"code": "97546", "units": 6}]),
-        days[1].isoformat(): (2.5, [initial]),
-        days[2].isoformat(): (2.52, [initial, {"code": "97546", "units": 1}]),
-        days[4].isoformat(): (3.5, [initial, {"code": "97546", "units": 1}]),
+        days[0].isoformat(): (8, [initial, {"code": "97546", "units": 6}, *ancillary]),
+        days[1].isoformat(): (2.5, [initial, *ancillary]),
+        days[2].isoformat(): (2.52, [initial, {"code": "97546", "units": 1}, *ancillary]),
+        days[4].isoformat(): (3.5, [initial, {"code": "97546", "units": 1}, *ancillary]),
     }
 
 

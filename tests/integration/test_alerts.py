@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -260,3 +260,53 @@ def test_a_finding_added_to_another_program_is_alerted_about_that_program(
         if r.alert["kind"] == "finding_added"
     )
     assert got == expected
+
+
+def test_a_finding_no_event_added_is_delivered_once_by_the_sweep(
+    tracker: Tracker, receiver: Receiver
+) -> None:
+    # R13: every finding compliance shows is delivered once as finding_added, those a
+    # deadline passing added too (no receipt lists them). A program admitted 15 days
+    # ago, on UTC, with nothing since: its re-evaluation fell due yesterday.
+    today = datetime.now(UTC).date()
+    admitted_on = today - timedelta(days=15)
+    subscriptions = Subscriptions(tracker, open_alert_store(tracker), LOCAL)
+    subscriptions.create(url=receiver.url, kinds=["finding_added"], secret=SECRET, provider_id=None)
+    program_id = uuid4()
+    receipts = [
+        send(tracker, program_id, body).body
+        for body in (referred(admitted_on, time_zone="UTC"), admitted(admitted_on))
+    ]
+    made_on = today.isoformat()  # the subscription's day: findings dated from it on
+    shown = tracker.view(program_id).assess(today).figures()["findings"]
+    expected = {
+        (f["code"], f["clause"], f["severity"], f["occurred_on"])
+        for f in shown
+        if f["occurred_on"] >= made_on
+    }
+    received = {
+        (f["code"], f["clause"], f["severity"], f["occurred_on"])
+        for r in receipts
+        for f in r["findings"]
+    }
+    deadline = {k for k in expected if k[0] == "reevaluation_overdue"}
+    assert deadline and not deadline & received, "a finding no receipt listed"
+
+    notifier = notifier_on(tracker, sweep_every=0.0)
+    run_until(notifier, receiver, len(expected))
+    notifier.sweep.store.record_sweep([], str(program_id), "2000-01-01", "x", 0.0)  # a new day
+    for _ in range(3):
+        notifier.step()
+
+    got = [
+        (
+            r.alert["data"]["finding"]["code"],
+            r.alert["data"]["finding"]["clause"],
+            r.alert["data"]["finding"]["severity"],
+            r.alert["data"]["finding"]["occurred_on"],
+        )
+        for r in receiver.alerts()
+        if r.alert["kind"] == "finding_added" and r.alert["program_id"] == str(program_id)
+    ]
+    assert set(got) >= expected
+    assert len(got) == len(set(got))  # once each, however often swept

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from api.bootstrap import build_tracker
@@ -251,6 +251,8 @@ def test_retracting_then_reposting_an_event_gives_the_figures_of_never_retractin
     post_all(corrected, again)
     retracted = {d["target_event_id"] for t, _, d, _ in again if t == "EntryRetracted"}
     candidates = [p for p in again[1:] if p[0] != "EntryRetracted" and p[3] not in retracted]
+    # Every fact but the referral retracted (the admission too): nothing left to re-post.
+    assume(candidates)
     event_type, on, data, event_id = candidates[pick % len(candidates)]
     corrected.retract(event_id)
     corrected.post(event_type, on, data)

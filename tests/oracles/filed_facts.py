@@ -130,7 +130,7 @@ class FiledFacts:
             admission=self._admissions.first_until(as_of),
             discharge=self._discharges.first_until(as_of),
             evaluation=self._evaluations.first_until(as_of),
-            report=self._reports.first_until(as_of),
+            reports=self._reports.until(as_of),
             sessions=self._sessions.until(as_of),
             absences=self._absences.until(as_of),
             tardies=self._tardies.until(as_of),

@@ -95,6 +95,7 @@ class Program:
         referred_by: str = "Dr. Ada Ray",
         prescription: bool = True,
         physician_referral_id: str = "PR-100",
+        prescribed_on: date | None = None,
     ) -> Fact:
         return self.add(
             "ProgramReferred",
@@ -111,7 +112,10 @@ class Program:
                     "referred_by": referred_by,
                     "physician_referral_id": physician_referral_id,
                     "prescription": (
-                        {"prescriber": "Dr. Ada Ray", "prescribed_on": on.isoformat()}
+                        {
+                            "prescriber": "Dr. Ada Ray",
+                            "prescribed_on": (prescribed_on or on).isoformat(),
+                        }
                         if prescription
                         else None
                     ),
@@ -157,6 +161,7 @@ class Program:
         documented: bool = True,
         provider: dict[str, Any] | None = None,
         ancillary: dict[str, int] | None = None,
+        activities: list[str] | None = None,
     ) -> Fact:
         return self.add(
             "SessionLogged",
@@ -164,7 +169,7 @@ class Program:
             {
                 "hours": Decimal(str(hours)),
                 "provider": provider if provider is not None else LICENSED,
-                "activities": ["strength_and_stabilization"],
+                "activities": ["strength_stabilization"] if activities is None else activities,
                 "ancillary_minutes": ancillary or {},
                 "documented": documented,
             },
@@ -179,11 +184,20 @@ class Program:
     def tardy(self, on: date, minutes: int = 15) -> Fact:
         return self.add("TardinessRecorded", on, {"minutes_late": minutes})
 
-    def reevaluated(self, on: date, **flags: bool) -> Fact:
-        return self.add("ProgressReEvaluated", on, dict(flags))
+    def reevaluated(
+        self, on: date, *, measures: dict[str, float] | None = None, **flags: bool
+    ) -> Fact:
+        data: dict[str, Any] = dict(flags)
+        if measures is not None:
+            data["measures"] = measures
+        return self.add("ProgressReEvaluated", on, data)
 
-    def medical_change(self, on: date) -> Fact:
-        return self.add("MedicalConditionChanged", on, {"description": "New disc herniation"})
+    def medical_change(self, on: date, *, prohibits: bool = False) -> Fact:
+        return self.add(
+            "MedicalConditionChanged",
+            on,
+            {"description": "New disc herniation", "prohibits_participation": prohibits},
+        )
 
     def discharged(self, on: date, reason: str = "goals_met") -> Fact:
         return self.add("ProgramDischarged", on, {"reason": reason, "outcome": "Done"})

@@ -69,7 +69,8 @@ def test_a_day_under_two_hours_is_not_listed_and_gets_a_cod_1_warning() -> None:
     assert [(f.clause, f.severity, f.occurred_on) for f in findings] == [
         ("COD-1", "warning", BILLED_ON)
     ]
-    assert assessment.reimbursable_hours == Decimal("1.75")
+    # It bills nothing, so none of its hours are reimbursable (docs/domain.md R19).
+    assert assessment.reimbursable_hours == Decimal(0)
 
 
 def test_a_two_hour_day_is_billed_without_a_cod_1_warning() -> None:

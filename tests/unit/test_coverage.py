@@ -183,8 +183,9 @@ def test_a_compliant_program_has_no_findings(program: Program) -> None:
     for week in range(4):
         for weekday in range(5):
             program.session(plus(ADMITTED_ON, 7 * week + weekday), "6")
-    program.reevaluated(plus(ADMITTED_ON, 14))
-    program.reevaluated(plus(ADMITTED_ON, 26), goals_met=True)
+    # Rev 3 (R18): a re-evaluation documents progress by measures.
+    program.reevaluated(plus(ADMITTED_ON, 14), measures={"lift_kg": 18})
+    program.reevaluated(plus(ADMITTED_ON, 26), goals_met=True, measures={"lift_kg": 25})
     # Rev 2 (R7): routine staff conferencing (TS-j) is part of compliance.
     program.add("StaffConferenceHeld", plus(ADMITTED_ON, 13), {"attendees": ["PT"]})
     program.add("StaffConferenceHeld", plus(ADMITTED_ON, 26), {"attendees": ["PT"]})

@@ -165,8 +165,10 @@ def test_a_complete_report_has_no_report_findings(program: Program) -> None:
 def test_a_report_without_work_history_breaks_rep_a(program: Program) -> None:
     discharged(program).report(plus(DISCHARGED_ON, 3), work_history=" ")
     findings = found(program.assess(plus(DISCHARGED_ON, 60)), "report_incomplete")
+    # The report, and the deadline that passed with no complete report (R17).
     assert [(f.clause, f.severity, f.occurred_on) for f in findings] == [
-        ("REP-a", "violation", plus(DISCHARGED_ON, 3))
+        ("REP-a", "violation", plus(DISCHARGED_ON, 3)),
+        ("REP-a", "violation", plus(DISCHARGED_ON, 15)),
     ]
 
 
@@ -174,7 +176,15 @@ def test_each_empty_report_section_is_its_own_finding(program: Program) -> None:
     discharged(program).report(
         plus(DISCHARGED_ON, 3), demographics="", indications="", outcomes="", recommendations=""
     )
-    assert clauses(program.assess(plus(DISCHARGED_ON, 60)), "report_incomplete") == [
+    # Each on the report's date, then again when the deadline passed without a
+    # complete report (R17).
+    assert clauses(program.assess(plus(DISCHARGED_ON, 14)), "report_incomplete") == [
+        "REP-a",
+        "REP-b",
+        "REP-d",
+        "REP-e",
+    ]
+    assert clauses(program.assess(plus(DISCHARGED_ON, 60)), "report_incomplete") == 2 * [
         "REP-a",
         "REP-b",
         "REP-d",

@@ -49,6 +49,33 @@ BECOMES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "discharge_report": ("report_incomplete", REPORT_SECTIONS, "violation"),
 }
 Key = tuple[str, str, date, str]
+# Which report section each REP clause asks for (docs/domain.md).
+SECTION_CLAUSES = {
+    "demographics": "REP-a",
+    "work_history": "REP-a",
+    "indications": "REP-b",
+    "interventions": "REP-c",
+    "outcomes": "REP-d",
+    "recommendations": "REP-e",
+}
+
+
+def report_clauses_missed(bodies: list[dict[str, Any]], due_on: date) -> tuple[str, ...]:
+    """The REP clauses a missed report deadline cites (R17): what the latest standing
+    report filed from the discharge to `due_on` left out, every clause when none was."""
+    discharged_on = due_on - timedelta(days=PACK.deadlines.report_deadline_days)
+    in_time = [
+        b
+        for b in standing(bodies)
+        if b["type"] == "DischargeReportFiled"
+        and discharged_on <= date.fromisoformat(b["occurred_on"]) <= due_on
+    ]
+    if not in_time:
+        return REPORT_SECTIONS
+    latest = sorted(in_time, key=lambda b: b["occurred_on"])[-1]["data"]  # stable: record order
+    return tuple(
+        sorted({c for section, c in SECTION_CLAUSES.items() if not latest.get(section, "").strip()})
+    )
 
 
 def keys(assessment: Assessment) -> set[Key]:
@@ -90,6 +117,8 @@ def test_a_missed_obligation_is_the_finding_dated_the_day_after_its_due_date(
                 assert "coverage_exhausted" in assessment.discharge_reasons, (as_of, obligation)
                 continue
             code, clauses, severity = BECOMES[obligation.kind]
+            if obligation.kind == "discharge_report":
+                clauses = report_clauses_missed(bodies, obligation.due_on)
             for clause in clauses:
                 key = (code, clause, obligation.due_on + ONE_DAY, severity)
                 assert key in found, (as_of, obligation, key)

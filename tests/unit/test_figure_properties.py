@@ -62,7 +62,12 @@ def programs(draw: st.DrawFn) -> Generated:
         program.tardy(admitted_on + timedelta(days=offset), draw(st.integers(1, 90)))
     for offset in draw(st.lists(st.integers(1, 7 * WEEKS), max_size=4)):
         flags = draw(st.sampled_from(["goals_met", "plateau", "return_to_work_ready"]))
-        program.reevaluated(admitted_on + timedelta(days=offset), **{flags: draw(st.booleans())})
+        # Now and then a re-evaluation finds the program no longer appropriate (R18).
+        appropriate = draw(st.sampled_from([True, True, True, False]))
+        program.reevaluated(
+            admitted_on + timedelta(days=offset),
+            **{flags: draw(st.booleans()), "appropriate_to_continue": appropriate},
+        )
     discharged_on = None
     if draw(st.booleans()):
         discharged_on = admitted_on + timedelta(days=draw(st.integers(0, 7 * WEEKS)))
@@ -72,14 +77,28 @@ def programs(draw: st.DrawFn) -> Generated:
 
 
 def model_reimbursable_hours(generated: Generated) -> Decimal:
-    """COV-2 told independently: group by week, keep each week's first days, cap each day."""
+    """COV-2 told independently: group by week, keep each week's first days, cap each day.
+    A day under the initial 2 hours bills nothing and takes no slot (R19); nor does a
+    day after a re-evaluation, the latest before it, that found the program no longer
+    appropriate (R18)."""
     hours: dict[date, Decimal] = defaultdict(Decimal)
+    verdicts: list[tuple[date, int, bool]] = []
     for fact in generated.program.facts:
         if fact.type == "SessionLogged" and fact.occurred_on <= generated.as_of:
             hours[fact.occurred_on] += fact.data.hours  # type: ignore[attr-defined]
+        if fact.type == "ProgressReEvaluated":
+            appropriate = fact.data.appropriate_to_continue  # type: ignore[attr-defined]
+            verdicts.append((fact.occurred_on, fact.version, appropriate))
+
+    def barred(on: date) -> bool:
+        before = sorted(v for v in verdicts if v[0] < on)
+        return bool(before) and not before[-1][2]
+
     end = generated.discharged_on if generated.discharged_on else date.max
     by_week: dict[int, list[date]] = defaultdict(list)
     for on in sorted(hours):
+        if hours[on] < PACK.billing.initial_hours or barred(on):
+            continue
         if generated.admitted_on <= on <= min(end, generated.as_of):
             by_week[(on - generated.admitted_on).days // 7 + 1].append(on)
     return sum(

@@ -15,6 +15,7 @@ import pytest
 from domain.errors import DayOverTwentyFourHours, InvalidEvent, MilestonesOutOfOrder
 from domain.intake import parse_event
 from domain.program import Program
+from service.receipts import receipt_date
 
 ON = date(2026, 3, 2)
 CLOCK = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -126,3 +127,27 @@ def test_a_discharge_before_the_admission_or_an_admission_after_the_discharge_is
     assert str(discharged_on) in refused.value.detail
     trail.send("ProgramAdmitted", discharged_on, {"criteria": {}})  # the same day is in order
     assert len(trail.program.trail) == 5
+
+
+def test_receipt_dates_count_standing_facts_only() -> None:
+    # docs/domain.md R14: a retracted fact, and the retraction itself, do not move the
+    # date later receipts are judged at.
+    trail = Trail()
+    wrong = trail.session(4, date(2026, 11, 2))  # mis-dated: meant March
+    assert receipt_date(trail.program, ON) == date(2026, 11, 2)
+    trail.send("EntryRetracted", date(2026, 11, 5), {"target_event_id": wrong})
+    assert receipt_date(trail.program, ON) == ON
+    trail.session(4, date(2026, 3, 4))
+    assert receipt_date(trail.program, ON) == date(2026, 3, 4)
+
+
+def test_a_fork_counts_its_own_receipt_dates() -> None:
+    # A retraction in a fork (a command not stored yet) leaves the program it was
+    # forked from as it was.
+    trail = Trail()
+    wrong = trail.session(4, date(2026, 11, 2))
+    original = trail.program
+    trail.program = original.fork()
+    trail.send("EntryRetracted", date(2026, 11, 5), {"target_event_id": wrong})
+    assert receipt_date(trail.program, ON) == ON
+    assert receipt_date(original, ON) == date(2026, 11, 2)
