@@ -3,8 +3,9 @@
 An auditor asks "what did the tracker make of this program after each thing
 it was told?". Given a program's facts in record order, `replay` gives the
 assessment of every prefix of the trail (the first event, the first two, ...)
-as of one business date, and diffs each assessment's findings against the one
-before by `Finding.key()`: what that event added and what it resolved. Each
+as of one business date, or each as of its own receipt date (docs/domain.md R21),
+and diffs each assessment's findings against the one before by `Finding.key()`:
+what that event added and what it resolved. Each
 prefix is what `assess` makes of it: the program's fold (`projections.fold`),
 cut at that date, takes the events one at a time, so a trail of n events costs
 about n steps, not n whole-trail assessments.
@@ -25,10 +26,19 @@ from uuid import UUID
 from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
 from domain.policy import PolicyCatalog
+from domain.program import StandingDates
 from projections.compliance import Assessment, Finding
-from projections.fold import Context, Fold
+from projections.fold import HORIZON, Context, Fold
 
-__all__ = ["Context", "Judge", "Step", "catalog_judge", "occurred_by", "replay"]
+__all__ = [
+    "Context",
+    "Judge",
+    "Step",
+    "catalog_judge",
+    "occurred_by",
+    "receipt_dates",
+    "replay",
+]
 
 Judge = Callable[[Sequence[Fact]], Context]
 
@@ -109,27 +119,55 @@ def catalog_judge(
     return judge
 
 
-def replay(facts: Sequence[Fact], judge: Judge, as_of: date) -> list[Step]:
-    """Every event in record order with the assessment after it (as of `as_of`)
-    and the findings it added and resolved, compared by `Finding.key()`.
+def receipt_dates(facts: Sequence[Fact]) -> list[date]:
+    """Each fact's receipt date (docs/domain.md R11, R14): the later of its `occurred_on`
+    and the latest `occurred_on` of the facts standing before it, counted as the program
+    counts them (`domain.program.StandingDates`: retracted facts and retractions do not
+    count)."""
+    dates = StandingDates()
+    standing: dict[str, date] = {}  # event id -> occurred_on, of standing facts
+    found: list[date] = []
+    for fact in facts:
+        latest = dates.latest
+        found.append(fact.occurred_on if latest is None else max(fact.occurred_on, latest))
+        if isinstance(fact.data, EntryRetracted):
+            on = standing.pop(str(fact.data.target_event_id), None)
+            if on is not None:
+                dates.remove(on)
+            continue
+        standing[fact.event_id] = fact.occurred_on
+        dates.add(fact.occurred_on)
+    return found
+
+
+def replay(facts: Sequence[Fact], judge: Judge, as_of: date | Sequence[date]) -> list[Step]:
+    """Every event in record order with the assessment after it and the findings it
+    added and resolved, compared by `Finding.key()`: all as of `as_of`, or, given one
+    date per event (`receipt_dates`: docs/domain.md R21), each step as of its own date,
+    compared with the trail just before it at that date, as its receipt was.
 
     `judge` must depend only on the trail's referrals and retractions (the
     catalog's does: the referral in force picks the pack); it is asked again
     only after one of those, and a new answer folds the trail anew."""
+    one = isinstance(as_of, date)
+    days = [as_of] * len(facts) if isinstance(as_of, date) else list(as_of)
+    until = as_of if isinstance(as_of, date) else HORIZON
     steps: list[Step] = []
     previous: tuple[Finding, ...] = ()
     fold: Fold | None = None
-    for end, fact in enumerate(facts, start=1):
+    for end, (fact, day) in enumerate(zip(facts, days, strict=True), start=1):
+        if not one:  # the trail before this event, at this step's own date
+            previous = fold.findings_at(day) if fold is not None else ()
         context = fold.context if fold is not None else None
         if context is None or isinstance(fact.data, ProgramReferred | EntryRetracted):
             context = judge(facts[:end])
         if fold is None or context != fold.context:
-            fold = Fold.of(facts[:end], context, until=as_of)
+            fold = Fold.of(facts[:end], context, until=until)
         else:
             fold.add(fact)
-        assessment = fold.at(as_of, shared_json=False)
+        assessment = fold.at(day, shared_json=False)
         findings = assessment.findings
-        shared = fold.kept_from(previous, as_of)
+        shared = fold.kept_from(previous, day)
         # Findings before `shared` are the previous step's own: diff only the rest.
         before = {f.key(): f for f in previous[shared:]}
         after = {f.key(): f for f in findings[shared:]}

@@ -14,11 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.events import EntryRetracted, ProgramReferred
 from domain.facts import Fact
-from domain.program import StandingDates
-from projections.audit import Judge, Step, catalog_judge, replay
-from projections.fold import Fold
+from projections.audit import Judge, Step, catalog_judge, receipt_dates, replay
 from projections.model import Finding
 from projections.referrals import programs_before, spans_of
 from service.application import Tracker, View
@@ -96,61 +93,7 @@ def audit(
     judge = judge_for(tracker, view)
     if as_of is not None:
         return steps_json(replay(facts, judge, as_of))
-    return steps_json(replay_at_receipts(facts, judge))
-
-
-def receipt_dates(facts: Sequence[Fact]) -> list[date]:
-    """Each fact's receipt date (docs/domain.md R11, R14): the later of its `occurred_on`
-    and the latest `occurred_on` of the facts standing before it, counted as the program
-    counts them (`domain.program.StandingDates`)."""
-    dates = StandingDates()
-    standing: dict[str, date] = {}  # event id -> occurred_on, of standing facts
-    found: list[date] = []
-    for fact in facts:
-        latest = dates.latest
-        found.append(fact.occurred_on if latest is None else max(fact.occurred_on, latest))
-        if isinstance(fact.data, EntryRetracted):
-            on = standing.pop(str(fact.data.target_event_id), None)
-            if on is not None:
-                dates.remove(on)
-            continue
-        standing[fact.event_id] = fact.occurred_on
-        dates.add(fact.occurred_on)
-    return found
-
-
-def replay_at_receipts(facts: Sequence[Fact], judge: Judge) -> list[Step]:
-    """`projections.audit.replay`, each step judged as of its event's receipt date
-    (`receipt_dates`): the figures after the event then, and the findings it added
-    and resolved compared with the trail just before it at that same date, as its
-    receipt compared them."""
-    steps: list[Step] = []
-    previous: tuple[Finding, ...] = ()
-    fold: Fold | None = None
-    for end, (fact, day) in enumerate(zip(facts, receipt_dates(facts), strict=True), start=1):
-        before = fold.findings_at(day) if fold is not None else ()
-        context = fold.context if fold is not None else None
-        if context is None or isinstance(fact.data, ProgramReferred | EntryRetracted):
-            context = judge(facts[:end])
-        if fold is None or context != fold.context:
-            fold = Fold.of(facts[:end], context)
-        else:
-            fold.add(fact)
-        assessment = fold.at(day, shared_json=False)
-        findings = assessment.findings
-        old = {f.key(): f for f in before}
-        new = {f.key(): f for f in findings}
-        steps.append(
-            Step(
-                fact=fact,
-                assessment=assessment,
-                findings_added=tuple(f for k, f in new.items() if k not in old),
-                findings_resolved=tuple(f for k, f in old.items() if k not in new),
-                shared=fold.kept_from(previous, day),
-            )
-        )
-        previous = findings
-    return steps
+    return steps_json(replay(facts, judge, receipt_dates(facts)))
 
 
 def readable_view(tracker: Tracker, program_id: UUID, known_at: datetime | None) -> View:
