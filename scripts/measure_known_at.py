@@ -52,16 +52,17 @@ CRITERIA = dict.fromkeys(
 
 
 def events(n: int) -> list[tuple[str, date, dict[str, Any]]]:
+    injury = uuid4().hex  # each program its own worker and claim: no COV-1 repeats (R16)
     referral = {
-        "worker": {"worker_id": "W-1"},
+        "worker": {"worker_id": f"W-{injury}"},
         "claim": {
-            "claim_number": "C-1",
+            "claim_number": f"C-{injury}",
             "body_region": "low_back",
             "compensable_injury_reported": True,
         },
         "referral": {
             "source": "physician",
-            "physician_referral_id": f"PR-{uuid4().hex}",
+            "physician_referral_id": f"PR-{injury}",
             "prescription": {"prescriber": "Dr. A"},
         },
         "provider_id": "clinic-1",
