@@ -10,6 +10,10 @@ alike). Before the pool is opened, `await_postgres` connects once itself:
 - any other failure (no such database, a wrong password, no server listening) is
   raised at once, as is a transient one still there when the time is up, as
   `StoreUnreachable` with the server's own words.
+
+`connect_waiting` is that wait for any connection made outside the library's pool
+(the schema lock's, say): a process opening a store while others hold every slot
+waits for one rather than failing.
 """
 
 from __future__ import annotations
@@ -57,6 +61,32 @@ def reason(error: psycopg.Error) -> str:
     return text
 
 
+def connect_waiting(
+    conninfo: dict[str, Any],
+    wait: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    **options: Any,
+) -> tuple[psycopg.Connection[Any], int]:
+    """A connection (`options` as psycopg takes them), and how many attempts it took: a
+    transient refusal (no free slot, starting up) is retried, with a growing pause, for
+    at most `wait` seconds; any other error, or one still there then, is raised."""
+    deadline = clock() + wait
+    pause = FIRST_PAUSE
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return psycopg.connect(**conninfo, **options), attempts
+        except psycopg.Error as error:
+            left = deadline - clock()
+            if not transient(error) or left <= 0:
+                raise
+            sleep(min(pause, left))
+            pause = min(pause * 2, LONGEST_PAUSE)
+
+
 def await_postgres(
     conninfo: dict[str, Any],
     wait: float,
@@ -66,22 +96,14 @@ def await_postgres(
 ) -> int:
     """Connect once and close; retry transient refusals for at most `wait` seconds.
     Return how many attempts it took; raise StoreUnreachable naming the cause."""
-    deadline = clock() + wait
-    pause = FIRST_PAUSE
-    attempts = 0
-    while True:
-        attempts += 1
-        try:
-            psycopg.connect(**conninfo, autocommit=True).close()
-            return attempts
-        except psycopg.Error as error:
-            if not transient(error):
-                raise StoreUnreachable(reason(error)) from error
-            left = deadline - clock()
-            if left <= 0:
-                raise StoreUnreachable(
-                    f"{reason(error)} (still so after waiting {wait:g} s; "
-                    "WHT_STORE_START_WAIT sets how long)"
-                ) from error
-            sleep(min(pause, left))
-            pause = min(pause * 2, LONGEST_PAUSE)
+    try:
+        conn, attempts = connect_waiting(conninfo, wait, sleep=sleep, clock=clock, autocommit=True)
+    except psycopg.Error as error:
+        if not transient(error):
+            raise StoreUnreachable(reason(error)) from error
+        raise StoreUnreachable(
+            f"{reason(error)} (still so after waiting {wait:g} s; "
+            "WHT_STORE_START_WAIT sets how long)"
+        ) from error
+    conn.close()
+    return attempts

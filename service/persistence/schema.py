@@ -29,7 +29,11 @@ import psycopg
 from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
+from service.persistence.connect import connect_waiting
+
 SCHEMA_LOCK = 0x77687401  # the advisory key of every schema change ("wht" + 1)
+# How long the lock's own connection waits for a free slot on a busy server (seconds).
+SLOT_WAIT = 10.0
 SCHEMA_XACT_LOCK = f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})"
 
 
@@ -45,9 +49,12 @@ def conninfo_of(datastore: PostgresDatastore) -> dict[str, Any]:
 def schema_lock(datastore: PostgresDatastore) -> Iterator[None]:
     """Hold the schema lock for the block (waiting for another process's DDL to end).
     A store that cannot be reached raises the library's OperationalError, as the
-    library's own `create_table` would (callers answer 503 for it, not 500)."""
+    library's own `create_table` would (callers answer 503 for it, not 500). A server
+    with no free connection slot is waited for, at most `SLOT_WAIT` seconds."""
     try:
-        conn = psycopg.connect(**conninfo_of(datastore), autocommit=True, connect_timeout=10)
+        conn, _ = connect_waiting(
+            conninfo_of(datastore), SLOT_WAIT, autocommit=True, connect_timeout=10
+        )
     except psycopg.Error as error:
         raise OperationalError(str(error)) from error
     try:

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from api.bootstrap import build_tracker
+from service.notify.backends import open_alert_store
 from service.persistence.connect import StoreUnreachable
 from tests.conftest import PG_ADMIN
 
@@ -106,3 +107,38 @@ def test_a_refusal_that_does_not_pass_is_named_at_once() -> None:
     assert done.returncode == 1
     assert f'database "{missing}" does not exist' in done.stderr
     assert "couldn't get a connection" not in done.stderr
+
+
+def test_the_schema_lock_waits_for_a_free_slot_too(limited: tuple[str, str]) -> None:
+    # The schema lock connects outside the pool (opening the alert store, the read
+    # model): with every slot taken a moment (another suite or process at its peak),
+    # it waits for one as the process's start does, instead of failing the open.
+    url, _ = limited
+    tracker = build_tracker(url)
+    held: list[psycopg.Connection] = []
+    try:
+        while True:  # every slot the tracker's pool left
+            try:
+                held.append(psycopg.connect(url, autocommit=True))
+            except psycopg.OperationalError:
+                break
+        assert held, "the role's limit left no slot to take"
+        freed_after = 2.0
+
+        def free_them() -> None:
+            time.sleep(freed_after)
+            for conn in held:
+                conn.close()
+
+        freer = threading.Thread(target=free_them)
+        started = time.monotonic()
+        freer.start()
+        try:
+            open_alert_store(tracker)
+        finally:
+            freer.join()
+        assert time.monotonic() - started >= freed_after
+    finally:
+        for conn in held:
+            conn.close()
+        tracker.close()
