@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from domain.identifiers import identifier
 from domain.policy import PolicyPack
 from projections.calendar import week_last_day, week_number
 from projections.model import Finding, format_hours, violation
 from projections.record import ProgramRecord
+from projections.referrals import CLAIM_NUMBER, REFERRAL_ID, read_entry
 from projections.rules.continuation import Bars
 
 
@@ -177,9 +179,6 @@ def repeat_program_findings(
     admission and its referral (R16, R1): a review approved on or before that day
     clears it; one approved later leaves it.
     """
-    from domain.identifiers import identifier
-    from projections.referrals import CLAIM_NUMBER, REFERRAL_ID, read_entry
-
     if record.referral is None or record.admission is None:
         return []
     if not earlier_programs_same_referral:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from domain.identifiers import discipline as compared  # R15: the one normalisation
 from domain.policy import PolicyPack
 from projections.calendar import (
     interval_deadline,
@@ -26,8 +27,6 @@ from projections.record import ProgramRecord
 def evaluation_content_findings(record: ProgramRecord, pack: PolicyPack) -> list[Finding]:
     """What the initial evaluation leaves out: a qualified evaluator and the domains
     (TS-b, docs/domain.md R6), measures (TS-c), goals (TS-d)."""
-    from domain.identifiers import discipline as compared  # R15: the one normalisation
-
     if record.evaluation is None:
         return []
     on = record.evaluation.occurred_on
