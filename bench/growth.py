@@ -22,11 +22,24 @@ from typing import Any
 
 from bench.reads import seed
 from bench.stores import Stores
-from bench.workload import program, span_days
+from bench.workload import Event, program, span_days
 
 SIZES = (10, 1000)
 STEPS = 20  # events ingested one by one after the seeded ones
 READS = 15  # compliance reads of each program
+
+
+def growing_programs() -> list[tuple[int, list[Event]]]:
+    """For each of `SIZES`, a program of the workload with `STEPS` events more (the
+    same ones on every run), all dated before a week ago."""
+    rnd = random.Random(88)
+    last = datetime.now(UTC).date() - timedelta(days=7)
+    made = []
+    for size in SIZES:
+        length = size + STEPS
+        start = last - timedelta(days=span_days(length))
+        made.append((size, program(rnd, "clinic-000", length, start)))
+    return made
 
 
 def growth(stores: Stores) -> dict[str, Any]:
@@ -35,14 +48,9 @@ def growth(stores: Stores) -> dict[str, Any]:
     from domain.intake import parse_event
 
     url = stores.fresh("growth")
-    rnd = random.Random(88)
-    last = datetime.now(UTC).date() - timedelta(days=7)
-    made = []
-    for size in SIZES:
-        length = size + STEPS
-        events = program(rnd, "clinic-000", length, last - timedelta(days=span_days(length)))
+    made = growing_programs()
+    for size, events in made:
         seed(url, events[:size], 500)
-        made.append((size, events))
     sizes: dict[str, Any] = {}
     tracker = build_tracker(url, cipher_key="")
     try:

@@ -12,23 +12,18 @@ time of the last 20 events of each, and their ratio.
 
 from __future__ import annotations
 
-import random
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from api.bootstrap import build_tracker
+from bench.growth import SIZES, growing_programs
 from bench.reads import seed
-from bench.workload import program, span_days
 from domain.program import Program
 from service.readmodel.projection import ComplianceReadModel
 from service.readmodel.runner import TrackerJudge, open_read_model
-
-SIZES = (10, 1000)
-STEPS = 20
 
 
 class Stored:
@@ -46,12 +41,8 @@ class Stored:
 
 def main() -> None:
     url = f"sqlite:///{tempfile.mkdtemp()}/projection.sqlite"
-    rnd = random.Random(88)
-    last = datetime.now(UTC).date() - timedelta(days=7)
     made = []
-    for size in SIZES:
-        length = size + STEPS
-        events = program(rnd, "clinic-000", length, last - timedelta(days=span_days(length)))
+    for size, events in growing_programs():
         seed(url, events, 500)
         made.append((size, events[0][0]))
     tracker = build_tracker(url, cipher_key="")

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -46,6 +47,25 @@ def limited() -> Iterator[tuple[str, str]]:
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
+@contextmanager
+def freed_after(held: list[psycopg.Connection], seconds: float) -> Iterator[None]:
+    """Close `held` `seconds` after the block starts; the block must last that long."""
+
+    def free_them() -> None:
+        time.sleep(seconds)
+        for conn in held:
+            conn.close()
+
+    freer = threading.Thread(target=free_them)
+    started = time.monotonic()
+    freer.start()
+    try:
+        yield
+    finally:
+        freer.join()
+    assert time.monotonic() - started >= seconds
+
+
 def take_every_slot(url: str) -> list[psycopg.Connection]:
     return [psycopg.connect(url, autocommit=True) for _ in range(LIMIT)]
 
@@ -55,22 +75,9 @@ def test_a_server_with_no_free_slot_is_waited_for_as_the_process_starts(
 ) -> None:
     url, _ = limited
     held = take_every_slot(url)
-    freed_after = 6.0  # longer than the pool's 5 s connect timeout
-
-    def free_them() -> None:
-        time.sleep(freed_after)
-        for conn in held:
-            conn.close()
-
-    freer = threading.Thread(target=free_them)
-    started = time.monotonic()
-    freer.start()
-    try:
+    with freed_after(held, 6.0):  # longer than the pool's 5 s connect timeout
         tracker = build_tracker(url)
-    finally:
-        freer.join()
     try:
-        assert time.monotonic() - started >= freed_after
         assert tracker.recorder.max_notification_id() in (None, 0)
     finally:
         tracker.close()
@@ -123,21 +130,8 @@ def test_the_schema_lock_waits_for_a_free_slot_too(limited: tuple[str, str]) -> 
             except psycopg.OperationalError:
                 break
         assert held, "the role's limit left no slot to take"
-        freed_after = 2.0
-
-        def free_them() -> None:
-            time.sleep(freed_after)
-            for conn in held:
-                conn.close()
-
-        freer = threading.Thread(target=free_them)
-        started = time.monotonic()
-        freer.start()
-        try:
+        with freed_after(held, 2.0):
             open_alert_store(tracker)
-        finally:
-            freer.join()
-        assert time.monotonic() - started >= freed_after
     finally:
         for conn in held:
             conn.close()
