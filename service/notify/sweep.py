@@ -134,9 +134,10 @@ class Sweep:
             return 0
         swept = self.store.swept()
         done = 0
+        # Now is the tracker's clock, as for everything it records: a test moves it.
         for program_id in self.tracker.index.program_ids(self.tracker.clock()):
             zone = stored_zone(self._zone(program_id))
-            today = datetime.now(zone).date()
+            today = self.tracker.clock().astimezone(zone).date()
             if swept.get(str(program_id), "") >= today.isoformat():
                 continue
             program = self.tracker.program(program_id)
