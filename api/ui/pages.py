@@ -31,6 +31,7 @@ from projections.filing import build_record
 from projections.model import format_hours, plural
 from service import replay
 from service.application import Tracker, View
+from service.business_time import as_of_for
 from service.deidentify import Deidentifier
 from service.integrity import TrailDamaged
 from service.storage import store_errors
@@ -101,8 +102,8 @@ def program_context(
     if not who.sees(tracker, pid):  # worded as for a program that does not exist
         raise ProgramNotFound(f"Program {pid} is not known.")
     view = tracker.view(pid, known_at)
-    as_of = as_of or finished_on(view)
-    assessment = view.assess(as_of)
+    # Before the referral the program does not exist yet (R12): the 404 page.
+    assessment = view.assess(as_of_for(view, as_of or finished_on(view)))
     listed = view.due(assessment.as_of)
     record = build_record(view.program.trail, assessment.as_of)
     story = program_story(record, view.pack, view.today())

@@ -111,10 +111,11 @@ def test_reads_before_the_referral_date_are_404_problems(client: TestClient, rea
     assert on.status_code == 200, on.text
 
 
-def test_the_report_before_the_referral_date_is_404(client: TestClient) -> None:
+@pytest.mark.parametrize("page", ["", "/report"])
+def test_the_program_pages_before_the_referral_date_are_404(client: TestClient, page: str) -> None:
     pid = str(uuid4())
     post(client, pid, referred(REFERRED), admitted())
-    url = f"/ui/programs/{pid}/report"
+    url = f"/ui/programs/{pid}{page}"
     answer = client.get(url, params={"as_of": BEFORE.isoformat()})
     assert answer.status_code == 404
     assert f"no referral on or before {BEFORE.isoformat()}" in answer.text
