@@ -34,6 +34,9 @@ from domain.identifiers import identifier
 # COV-1 finding name it.
 REFERRAL_ID = "physician referral id"
 CLAIM_NUMBER = "claim number"
+# How an entry marks an earlier program of another provider: the finding's message
+# reaches this program's provider, who may not see that program (its id is withheld).
+FOREIGN = "another provider"
 WORKER_KEY = "worker:"  # index keys: the prefix, then the worker id (trimmed)
 
 
@@ -61,6 +64,7 @@ class ReferralSpan:
     referral_id: str | None
     claim: str | None
     legacy_key: str | None  # the referral id as sent: how index rows before R16 file it
+    provider: str  # the provider the referral names (whose keys see the program)
     occurred_on: date
     recorded_at: datetime
     retracted_at: datetime | None  # when its retraction was recorded, if ever
@@ -141,6 +145,7 @@ def spans_of(
                 referral_id,
                 identifier(data.claim.claim_number),
                 data.referral.physician_referral_id if referral_id else None,
+                data.provider_id,
                 fact.occurred_on,
                 fact.recorded_at,
                 retracted.get(_same_id(fact.event_id)),
@@ -160,20 +165,24 @@ def standing_referral(spans: Iterable[ReferralSpan], known_at: datetime) -> Refe
     return next((span for span in spans if span.standing(known_at)), None)
 
 
-def earlier_entry(program_id: str, shared: Iterable[str]) -> str:
-    """How a judgement names an earlier program of the same injury: its id and what it
-    shares, e.g. `"<id> (same claim number)"`. Kinds only, never the values: judgements
-    are kept where worker identifiers may not be (the read model)."""
-    return f"{program_id} (same {' and '.join(shared)})"
+def earlier_entry(program_id: str, shared: Iterable[str], foreign: bool = False) -> str:
+    """How a judgement names an earlier program of the same injury: its id, what it
+    shares, and whether another provider holds it, e.g. `"<id> (same claim number)"`
+    or `"<id> (same claim number; another provider)"`. Kinds only, never the values:
+    judgements are kept where worker identifiers may not be (the read model)."""
+    return f"{program_id} (same {' and '.join(shared)}{'; ' + FOREIGN if foreign else ''})"
 
 
-def read_entry(entry: str) -> tuple[str, tuple[str, ...]]:
-    """`earlier_entry` read back: the program id and what it shares. A bare program id
-    (bundles and judgements from before R16) shared the physician referral id."""
+def read_entry(entry: str) -> tuple[str, tuple[str, ...], bool]:
+    """`earlier_entry` read back: the program id, what it shares, and whether another
+    provider holds it. A bare program id (bundles and judgements from before R16)
+    shared the physician referral id; entries from before providers were told apart
+    name none as another's."""
     program_id, _, shared = entry.partition(" (same ")
     if not shared:
-        return entry, (REFERRAL_ID,)
-    return program_id, tuple(kind for kind in (REFERRAL_ID, CLAIM_NUMBER) if kind in shared)
+        return entry, (REFERRAL_ID,), False
+    kinds = tuple(kind for kind in (REFERRAL_ID, CLAIM_NUMBER) if kind in shared)
+    return program_id, kinds, shared.endswith(f"; {FOREIGN})")
 
 
 def programs_before(
@@ -181,15 +190,21 @@ def programs_before(
 ) -> list[str]:
     """The other programs standing at `known_at` on the same injury as `mine` (R16: the
     same worker, and its referral id or claim number) whose referral comes before
-    `mine` (R5), as `earlier_entry` names them, sorted by program id."""
+    `mine` (R5), as `earlier_entry` names them, sorted by program id: each marked as
+    another provider's when its standing referral names another provider than `mine`."""
     found: dict[str, set[str]] = {}
+    foreign: set[str] = set()
     for span in others:
         if span.program_id == mine.program_id or not span.standing(known_at):
             continue
         shared = mine.shares(span)
         if shared and span.order() < mine.order():
             found.setdefault(span.program_id, set()).update(shared)
+            if span.provider != mine.provider:
+                foreign.add(span.program_id)
     return [
-        earlier_entry(pid, [kind for kind in (REFERRAL_ID, CLAIM_NUMBER) if kind in kinds])
+        earlier_entry(
+            pid, [kind for kind in (REFERRAL_ID, CLAIM_NUMBER) if kind in kinds], pid in foreign
+        )
         for pid, kinds in sorted(found.items())
     ]

@@ -187,25 +187,40 @@ def repeat_program_findings(
     if any(approval.occurred_on <= on for approval in record.repeat_approvals):
         return []
     earlier = [read_entry(entry) for entry in earlier_programs_same_referral]
-    kinds = {kind for _, shared in earlier for kind in shared}
+    kinds = {kind for _, shared, _ in earlier for kind in shared}
     body = record.referral.body
     named = []
     if REFERRAL_ID in kinds:
         named.append(f"physician referral {identifier(body.referral.physician_referral_id)}")
     if CLAIM_NUMBER in kinds:
         named.append(f"claim {identifier(body.claim.claim_number)}")
-    others = ", ".join(sorted(program_id for program_id, _ in earlier))
     by = "admission" if on == record.admission.occurred_on else "referral"
     return [
         violation(
             "repeat_program_without_review",
             "COV-1",
             on,
-            f"This worker's {' and '.join(named)} already had a program ({others}); a "
+            f"This worker's {' and '.join(named)} already had {_programs(earlier)}; a "
             f"repeat program needs an individual review by its {by} on {on}, and none is "
             "recorded (COV-1).",
         )
     ]
+
+
+def _programs(earlier: Sequence[tuple[str, tuple[str, ...], bool]]) -> str:
+    # Programs of this one's provider by id; another provider's by no id: the message
+    # reaches this provider, who may not see them (docs/domain.md, COV-1).
+    own = sorted(program_id for program_id, _, foreign in earlier if not foreign)
+    others = sum(1 for _, _, foreign in earlier if foreign)
+    named = f"a program ({', '.join(own)})" if own else ""
+    if not others:
+        return named
+    elsewhere = (
+        "a program at another provider"
+        if others == 1
+        else (f"{others} programs at other providers")
+    )
+    return f"{named} and {elsewhere}" if own else elsewhere
 
 
 def policy_in_force_findings(

@@ -322,3 +322,41 @@ def test_a_receipt_names_under_others_only_the_programs_its_caller_may_see(api: 
     _, receipt = refer("south", "PR-HIDDEN", REFERRED_ON)
     assert "others" not in receipt
     assert theirs not in json.dumps(receipt)
+
+
+def test_a_repeat_names_another_providers_program_by_no_id(api: Api) -> None:
+    # Issue 23, item 2: a COV-1 finding reaches its own program's provider (its
+    # compliance, receipts and alerts), who may not see the earlier program when
+    # another provider holds it; that program is named by no id. One of the same
+    # provider is still named by its id.
+    def refer(who: str, key: str, on: date) -> tuple[str, list[dict[str, Any]]]:
+        program_id = str(uuid4())
+        receipts = []
+        for body in (
+            with_data(referred(on, referral_id=key), provider_id=PROVIDERS[who]),
+            admitted(plus(on, 7)),
+        ):
+            response = api.call(who, "POST", f"/v1/programs/{program_id}/events", json=body)
+            assert response.status_code == 201, response.text
+            receipts.append(response.json())
+        return program_id, receipts
+
+    def repeat_message(who: str, program_id: str) -> tuple[str, str]:
+        response = api.call(who, "GET", f"/v1/programs/{program_id}/compliance")
+        assert response.status_code == 200, response.text
+        (finding,) = [
+            f for f in response.json()["findings"] if f["code"] == "repeat_program_without_review"
+        ]
+        return finding["message"], response.text
+
+    theirs, _ = refer("south", "PR-ACROSS", REFERRED_ON)
+    mine, receipts = refer("north", "PR-ACROSS", plus(REFERRED_ON, 3))
+    message, answer = repeat_message("north", mine)
+    assert "already had a program at another provider" in message
+    assert theirs not in answer
+    assert theirs not in json.dumps(receipts)
+    assert theirs not in repeat_message("payer", mine)[0]  # the finding is one for all
+
+    first, _ = refer("north", "PR-WITHIN", REFERRED_ON)
+    second, _ = refer("north", "PR-WITHIN", plus(REFERRED_ON, 3))
+    assert f"already had a program ({first})" in repeat_message("north", second)[0]
