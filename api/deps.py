@@ -96,6 +96,9 @@ def parse_as_of(
 
 KnownAt = Annotated[datetime | None, Depends(parse_known_at)]
 AsOf = Annotated[date | None, Depends(parse_as_of)]
+# A page cursor as this service hands them out (base64url, unpadded); one that fits
+# but was never handed out is still refused (422, InvalidCursor).
+Cursor = Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 ProgramId = Annotated[UUID, Depends(program_uuid)]
 
 

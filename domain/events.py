@@ -277,7 +277,8 @@ class AbsenceRecorded(Strict):
 
 class TardinessRecorded(Strict):
     # Under a minute late is not late: such an entry cannot be a fact (docs/domain.md R3).
-    minutes_late: StrictInt = Field(ge=0, le=1440)
+    # Stored entries of 0 still load; the OpenAPI document states what intake takes.
+    minutes_late: StrictInt = Field(ge=0, le=1440, json_schema_extra={"minimum": 1})
 
     @field_validator("minutes_late")
     @classmethod

@@ -87,8 +87,12 @@ class Billing(Frozen):
     ancillary_first_unit_minutes: int = 8
 
 
+# A pack id: letters, digits, dots, hyphens and underscores (GET /v1/policies/{id}).
+PACK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
 class PolicyPack(Frozen):
-    id: str
+    id: str = Field(max_length=100, pattern=PACK_ID_PATTERN)
     name: str
     payer: str
     source: str

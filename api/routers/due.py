@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.deps import AsOf, KnownAt, ProgramId, TrackerDep, caught_up, is_regulator
+from api.deps import AsOf, Cursor, KnownAt, ProgramId, TrackerDep, caught_up, is_regulator
 from api.openapi import READ_PROBLEMS, problem_responses
 from domain.errors import InvalidCursor
 from domain.program import format_instant
@@ -169,7 +169,7 @@ def worklist(
         DEFAULT_WITHIN
     ),
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,  # noqa: A002
 ) -> Any:
     """What is due across programs: every obligation missed, or due within `due_within`

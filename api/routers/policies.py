@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from api import examples
 from api.deps import TrackerDep
 from api.openapi import ok, problem_responses
 from api.responses import Policy, PolicySummary
 from domain.errors import NotFound
+from domain.policy import PACK_ID_PATTERN
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -45,7 +46,10 @@ def list_policies(tracker: TrackerDep) -> list[dict[str, Any]]:
     responses=ok(Policy, example={**examples.POLICIES[0], "clauses": []})
     | problem_responses(404, 503),
 )
-def get_policy(policy_id: str, tracker: TrackerDep) -> dict[str, Any]:
+def get_policy(
+    policy_id: Annotated[str, Path(max_length=100, pattern=PACK_ID_PATTERN)],
+    tracker: TrackerDep,
+) -> dict[str, Any]:
     """One pack whole: its numbers, lists, clauses and stated assumptions."""
     pack = tracker.catalog.get(policy_id)
     if pack is None:

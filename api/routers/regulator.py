@@ -24,7 +24,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api import examples
-from api.deps import AsOf, KnownAt, TrackerDep, caught_up
+from api.deps import AsOf, Cursor, KnownAt, TrackerDep, caught_up
 from api.openapi import ok, problem_responses
 from api.responses import ProgramList
 from domain.errors import InvalidCursor
@@ -68,11 +68,14 @@ def list_programs(
     status: Annotated[
         Literal["referred", "admitted", "discharged", "withdrawn"] | None, Query()
     ] = None,
-    finding: Annotated[str | None, Query(max_length=100, description="a finding code")] = None,
+    finding: Annotated[
+        str | None,
+        Query(max_length=100, pattern=r"^[a-z][a-z0-9_]*$", description="a finding code"),
+    ] = None,
     provider_id: Annotated[str | None, Query(max_length=500)] = None,
     discharge_eligible: Annotated[bool | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> Any:
     """Which programs match, as of a business date, as known at an instant (default:
     now)? With no `as_of`, each program is judged at today in its own time zone; each

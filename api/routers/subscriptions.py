@@ -14,6 +14,8 @@ from api.deps import TrackerDep
 from api.openapi import problem_responses
 from api.problems import problem
 from service.notify import AlertStore, Destinations, Subscriptions, open_alert_store
+from service.notify.store import KINDS
+from service.notify.subscriptions import MAX_LEAD_DAYS, URL_PATTERN
 from service.security import ApiKey, Role
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"])
@@ -22,18 +24,29 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"])
 class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # What `Subscriptions.create` refuses (422) and a schema can state, stated here too.
     url: str = Field(
         max_length=2000,
         description="https URL the alerts are POSTed to (a public address), or http(s) to a "
         "host named in WHT_WEBHOOK_ALLOW_HOSTS",
+        json_schema_extra={"pattern": URL_PATTERN},
     )
     kinds: list[str] = Field(
         max_length=4,
         description="finding_added, discharge_eligible, due_soon, obligation_missed",
+        json_schema_extra={"minItems": 1, "items": {"type": "string", "enum": list(KINDS)}},
     )
     provider_id: str | None = Field(default=None, max_length=200)
-    secret: str = Field(max_length=256, description="signs each alert (HMAC-SHA256); 16+ chars")
-    lead_days: int = Field(default=3, description="due_soon: days ahead of the due date")
+    secret: str = Field(
+        max_length=256,
+        description="signs each alert (HMAC-SHA256); 16+ chars",
+        json_schema_extra={"minLength": 16},
+    )
+    lead_days: int = Field(
+        default=3,
+        description="due_soon: days ahead of the due date",
+        json_schema_extra={"minimum": 0, "maximum": MAX_LEAD_DAYS},
+    )
 
 
 def get_subscriptions(request: Request, tracker: TrackerDep) -> Subscriptions:
