@@ -105,10 +105,12 @@ def create_app(
     )
     problems.install(app)
     install_openapi(app)
-    app.add_middleware(BodySizeLimit)
     for router in ROUTERS:
         app.include_router(router)
     install_auth(app, tracker)
+    # Outside the guard: a body declared too large is refused before anything reads it
+    # (the guard reads a provider's events to check the programs are its own).
+    app.add_middleware(BodySizeLimit)
     # Outermost: every answer, the guard's 401/403 too, gets its request id and is counted.
     app.state.metrics = Metrics(tracker, app.state.read_model)
     app.add_middleware(Telemetry, metrics=app.state.metrics, routes=app)
