@@ -90,7 +90,7 @@ def serve(
         "wht: serving on http://%s:%d (store: %s)", host, port, settings.store_for_humans
     )
     app = create_app(tracker, settings=settings, projection=projection, notify=notify)
-    from api.serving import bounded_protocol
+    from api.serving import HEAD_BYTES, bounded_protocol
 
     protocol = bounded_protocol(
         settings.header_timeout, settings.body_timeout, settings.max_connections
@@ -103,6 +103,7 @@ def serve(
         # Telemetry writes one access line per request, with its route and request id.
         access_log=False,
         http=protocol,
+        h11_max_incomplete_event_size=HEAD_BYTES,
     )
 
 
