@@ -142,6 +142,15 @@ def _empty(view: ReadModelRecorder, base: str) -> bool:
     return not programs or int(programs[0][0]) == 0
 
 
+def lost(view: ReadModelRecorder, base: str) -> bool:
+    """Whether the read model's rows are gone while a position is still tracked (its
+    tables dropped or emptied outside the service): every projected event leaves its
+    program's row, so a tracked position with no row at all cannot be the truth."""
+    if not any(positions(view, base)):
+        return False
+    return not _rows(view, "SELECT 1 FROM wht_rm_program LIMIT 1")
+
+
 def settle(view: ReadModelRecorder, base: str, count: int, latest: int) -> None:
     """After a rebuild to `latest` (its workers tracked under names of their own): every
     partition of `count` is at `latest`, and no other name of `base` remains."""

@@ -47,7 +47,7 @@ from projections.referrals import lookup_keys, spans_of
 from service.application import Referrals, Tracker
 from service.persistence.schema import conninfo_of
 from service.readmodel.locks import ProjectorLock, partition_lock
-from service.readmodel.partitions import LayoutMismatch, Partition, partitions_of
+from service.readmodel.partitions import LayoutMismatch, Partition, lost, partitions_of
 from service.readmodel.projection import PROGRAM_CACHE_SIZE, ComplianceReadModel, Judged
 from service.readmodel.view import ReadModelRecorder
 
@@ -121,7 +121,8 @@ class _Referrals(Referrals):
 
 
 def open_read_model(tracker: Tracker) -> ReadModelRecorder:
-    """The read model in the tracker's own store (same file or database), tables created."""
+    """The read model in the tracker's own store (same file or database), tables created;
+    projected again from the start when its rows are gone but its position is kept."""
     from service.readmodel.postgres import PostgresReadModel
     from service.readmodel.sqlite import SQLiteReadModel
 
@@ -130,6 +131,10 @@ def open_read_model(tracker: Tracker) -> ReadModelRecorder:
         view = tracker.factory.tracking_recorder(SQLiteReadModel)  # type: ignore[assignment]
     else:
         view = tracker.factory.tracking_recorder(PostgresReadModel)  # type: ignore[assignment]
+    if lost(view, tracker.name):
+        # Served as it is, every list would be empty and say it is up to date.
+        log.warning("the read model's rows are gone but its position is kept: projecting again")
+        view.reset(tracker.name)
     return view
 
 

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,6 +33,7 @@ from service.application import Tracker
 from service.readmodel.locks import PROJECTOR_LOCK, AdvisoryLock
 from service.readmodel.projection import provider_of
 from service.readmodel.runner import ReadModelRunner, open_read_model
+from service.readmodel.sql import TABLES
 from service.readmodel.view import ProgramQuery, ReadModelRecorder
 from tests.conftest import PG_ADMIN
 from tests.histories import Body, sample_program, send_in_batches
@@ -325,3 +326,31 @@ def test_a_program_unknown_at_known_at_is_not_listed(
         as_of=date(2026, 6, 1), known_at=datetime.now(first.tzinfo), provider_id=provider
     )
     assert [p.program_id for p in view.programs(query).programs] == [str(ids[0])]
+
+
+def test_a_read_model_whose_rows_are_gone_is_projected_again_when_opened(
+    tracker: Tracker, view: ReadModelRecorder, runner: ReadModelRunner
+) -> None:
+    # Issue 23, item 4: its tables dropped outside the service, a restart made them
+    # again, empty, under the kept position, and every list answered nothing.
+    provider, ids = seed(tracker, 3)
+    runner.catch_up()
+    rows = read_model_rows(view)
+
+    def listed() -> set[UUID]:
+        query = ProgramQuery(
+            as_of=date(2026, 11, 1), known_at=datetime.now(UTC), provider_id=provider, limit=500
+        )
+        return {UUID(p.program_id) for p in view.programs(query).programs}
+
+    assert listed() == set(ids)
+    datastore: Any = view.datastore  # type: ignore[attr-defined]
+    with datastore.transaction(commit=True) as cursor:
+        for table in TABLES:
+            cursor.execute(f"DROP TABLE {table}")  # noqa: S608 (fixed names)
+
+    open_read_model(tracker)  # as a restart opens it
+    runner.projection.forget()
+    runner.catch_up()
+    assert listed() == set(ids)
+    assert read_model_rows(view) == rows
