@@ -72,6 +72,8 @@ class BoundedH11Protocol(H11Protocol):
             self._head_bytes += len(data)
             self._line_ended = self._line_ended or b"\n" in data
         super().data_received(data)
+        if self._draining:
+            return  # refused just now: the drain deadline closes the connection
         state = self.conn.their_state
         if state is not h11.IDLE:
             self._head_bytes, self._line_ended = 0, False
