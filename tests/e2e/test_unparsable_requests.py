@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,22 @@ def test_requests_http_cannot_take_are_problems(sqlite_url: str, tmp_path: Path)
             assert headers["content-type"] == "application/problem+json", name
             assert json.loads(body)["status"] == expected, name
         assert client.get("/v1/policies").status_code == 200  # still serving
+
+
+def test_a_refused_client_that_goes_on_sending_is_closed(sqlite_url: str, tmp_path: Path) -> None:
+    # The server reads what a refused client still sends only for a while (a lingering
+    # close), then closes: a client that never stops is not held for ever.
+    with serving(sqlite_url, tmp_path) as client:
+        port = int(str(client.base_url).rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+            sock.sendall(b"HELLO THERE\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+            deadline = time.monotonic() + WAIT
+            closed = False
+            while not closed and time.monotonic() < deadline:
+                try:
+                    sock.sendall(b"more of what was refused\r\n")
+                    time.sleep(0.2)
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+            assert closed, "the server kept a refused connection open"
