@@ -39,7 +39,8 @@ def healthz() -> dict[str, str]:
 )
 def readyz(request: Request, tracker: TrackerDep) -> Response:
     """Should a load balancer send traffic here? 200 when the store answers a query and the
-    regulator's read model is within `WHT_READY_MAX_LAG` events of the store; 503 otherwise."""
+    regulator's read model is within `WHT_READY_MAX_LAG` events of the store, and this
+    server's projection (if it runs one) is not stuck failing; 503 otherwise."""
     limit: int = request.app.state.settings.ready_max_lag
     try:
         latest = tracker.recorder.max_notification_id() or 0
@@ -54,6 +55,20 @@ def readyz(request: Request, tracker: TrackerDep) -> Response:
             reason="store_unavailable",
         )
     lag = max(latest - position, 0)
+    projection = getattr(request.app.state, "projection", None)
+    stuck = projection.failing() if projection is not None else None
+    if stuck is not None:
+        return problem(
+            503,
+            "Not ready",
+            f"The read model's projection has failed {stuck.failures} times in a row at "
+            f"event {position} of {latest}: {stuck.last_error}",
+            headers={"Retry-After": "5"},
+            reason="projector_failing",
+            position=position,
+            latest=latest,
+            lag=lag,
+        )
     if lag > limit:
         return problem(
             503,

@@ -52,6 +52,9 @@ from service.readmodel.projection import PROGRAM_CACHE_SIZE, ComplianceReadModel
 from service.readmodel.view import ReadModelRecorder
 
 log = logging.getLogger("wht.projection")
+# Failed attempts in a row, with nothing recorded between, after which a projection
+# is stuck: /readyz answers 503 (a lost connection recovers well before).
+STUCK_AFTER = 3
 BATCH = 500  # notifications read at a time
 # Events recorded per transaction by `catch_up`; the projection's caches must
 # hold a whole batch's programs (see `ComplianceReadModel`).
@@ -164,6 +167,10 @@ class ReadModelRunner:
         self.record_batch = record_batch  # events a transaction in `catch_up`
         self.state = "stopped"
         self.errors = 0
+        # Failed attempts since a batch was last recorded, and the last one's error:
+        # `failing()` tells readiness the projection is stuck (docs/operations.md).
+        self.failures = 0
+        self.last_error: str | None = None
         # Set to stop: shared with a `PartitionsRunner` that runs this one's catch-ups.
         self._stopping = stopping if stopping is not None else threading.Event()
         self._thread: threading.Thread | None = None
@@ -238,6 +245,17 @@ class ReadModelRunner:
         except BaseException:
             self.projection.forget()
             raise
+        self.failures = 0
+
+    def failed(self, error: Exception) -> None:
+        """Count a failed attempt (the caller resumes from the tracked position)."""
+        self.errors += 1
+        self.failures += 1
+        self.last_error = f"{type(error).__name__}: {error}"[:500]
+
+    def failing(self) -> ReadModelRunner | None:
+        """This runner, when its last `STUCK_AFTER` attempts all failed."""
+        return self if self.failures >= STUCK_AFTER else None
 
     def start(self) -> None:
         """Run the projection in a background thread until `stop()`."""
@@ -257,7 +275,6 @@ class ReadModelRunner:
         self._run()
 
     def _run(self) -> None:
-        failures = 0
         try:
             while not self._stopping.is_set():
                 if not self.lock.acquire():
@@ -281,16 +298,14 @@ class ReadModelRunner:
                         self._follow()
                     else:
                         self._subscribe()
-                    failures = 0
-                except Exception:
+                except Exception as error:
                     # A lost connection, or another projector applied an event first
                     # (the tracking record refused ours): resume from the tracked position.
-                    self.errors += 1
-                    failures += 1
+                    self.failed(error)
                     self._set_state("failing")  # ingests keeping pace stop waiting for it
                     self.projection.forget()
                     log.exception("projection failed; resuming from the tracked position")
-                    self._stopping.wait(min(0.2 * 2 ** min(failures, 5), 5.0))
+                    self._stopping.wait(min(0.2 * 2 ** min(self.failures, 5), 5.0))
         finally:
             self.lock.release()
             self.state = "stopped"

@@ -63,6 +63,10 @@ class PartitionsRunner:
     def name(self) -> str:
         return self.tracker.name
 
+    def failing(self) -> ReadModelRunner | None:
+        """A held partition's runner whose projection is stuck, if any."""
+        return next((r for r in self.held if r.failing() is not None), None)
+
     def position(self) -> int:
         """Where the read model is: the least position over every partition."""
         return partitions.position(self.view, self.name)
@@ -151,10 +155,11 @@ class PartitionsRunner:
                 break
             try:
                 done += runner.catch_up()
-            except Exception:
+            except Exception as error:
                 # A lost connection, or another projector applied a batch first (the
                 # tracking record refused ours): resume from the tracked position.
                 self.errors += 1
+                runner.failed(error)
                 runner.projection.forget()
                 log.exception("projection of partition %s failed; resuming", runner.partition)
                 self._stopping.wait(0.5)

@@ -4,6 +4,7 @@ scraped and parsed as Prometheus reads them, request ids, and JSON logs of a rea
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,30 @@ def test_readyz_answers_503_while_the_read_model_lags_past_its_limit_then_200(
         runner.lock.release()
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
+
+
+def test_readyz_answers_503_while_the_projection_is_stuck_failing(tracker: Tracker) -> None:
+    # Issue 23, item 4: a projection failing on every attempt (here a read-model table
+    # dropped under it) left /readyz ready, one event behind. A real fault, both stores.
+    app = create_app(tracker, settings=Settings(), projection=True)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        program_id = str(uuid4())
+        for body in opened():
+            assert client.post(f"/v1/programs/{program_id}/events", json=body).status_code == 201
+        assert client.get("/readyz").status_code == 200
+        datastore: Any = app.state.read_model.datastore
+        with datastore.transaction(commit=True) as cursor:
+            cursor.execute("DROP TABLE wht_rm_program")
+        url = f"/v1/programs/{program_id}/events"
+        assert client.post(url, json=session(ADMITTED_ON, 3)).status_code == 201
+        deadline = time.monotonic() + 30  # far past the three attempts' backoff
+        answer = client.get("/readyz")
+        while answer.status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = client.get("/readyz")
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["reason"] == "projector_failing"
+        assert "wht_rm_program" in answer.json()["detail"]
 
 
 @pytest.mark.postgres
