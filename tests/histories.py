@@ -5,8 +5,10 @@ an admission (sometimes retracted and posted again on another day), an
 evaluation, sessions of every length, absences, tardiness, re-evaluations,
 a medical change, a discharge and its report, with retractions of earlier
 entries woven in, and sometimes the referral itself retracted and posted
-again. Every history is one the application accepts: singletons are only
-posted again after a retraction, and no date is after `LATEST`.
+again. The application accepts every event of a history but one kind:
+singletons are only posted again after a retraction, no day holds more than 24
+hours of sessions and no date is after `LATEST`; an admission or discharge posted
+again out of order (R17) is refused, with the retractions aimed at it.
 """
 
 from __future__ import annotations
@@ -134,13 +136,18 @@ def _others(draw: st.DrawFn, start: date) -> list[Body]:
                 },
             )
         )
+    hours_on: dict[date, float] = {}
     for _ in range(draw(st.integers(0, 16))):
+        on, hours = at(-3, 66), draw(st.sampled_from(HOURS))
+        if hours_on.get(on, 0) + hours > 24:
+            continue  # no day holds more than 24 hours of sessions (refused: R3)
+        hours_on[on] = hours_on.get(on, 0) + hours
         found.append(
             body(
                 "SessionLogged",
-                at(-3, 66),
+                on,
                 {
-                    "hours": draw(st.sampled_from(HOURS)),
+                    "hours": hours,
                     "provider": LICENSED if draw(st.integers(0, 7)) else UNLICENSED,
                     "ancillary_minutes": {"97110": draw(st.sampled_from([0, 20, 45, 60]))},
                     "documented": draw(st.integers(0, 7)) > 0,
