@@ -53,20 +53,26 @@ ROUTERS = [
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the read model's projection beside the API, from startup to shutdown."""
+    """Run the read model's projection (and the alerts) beside the API, from startup to
+    shutdown: once per app, however many servers or clients start it (two threads of
+    one runner would race each other's caches and tracking)."""
     runner: ReadModelRunner | PartitionsRunner | None = app.state.projection
-    if runner is not None:
-        runner.start()
     notifier: Notifier | None = app.state.notifier
-    if notifier is not None:
-        notifier.start()
+    app.state.lifespans = getattr(app.state, "lifespans", 0) + 1
+    if app.state.lifespans == 1:
+        if runner is not None:
+            runner.start()
+        if notifier is not None:
+            notifier.start()
     try:
         yield
     finally:
-        if notifier is not None:
-            notifier.stop()
-        if runner is not None:
-            runner.stop()
+        app.state.lifespans -= 1
+        if app.state.lifespans == 0:
+            if notifier is not None:
+                notifier.stop()
+            if runner is not None:
+                runner.stop()
 
 
 def create_app(
