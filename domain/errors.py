@@ -59,6 +59,13 @@ class EventIdConflict(Conflict):
     title = "event_id already used for a different event"
 
 
+class TrailGap(Conflict):
+    """An append that would leave a gap in a trail: the store holds fewer versions than
+    the writer read (rows lost from it, a cut WAL); nothing is stored."""
+
+    title = "Stored trail damaged"
+
+
 class InvalidEvent(TrackerError):
     """The input cannot be a fact: malformed, from the future, unknown pack."""
 

@@ -28,6 +28,7 @@ from domain.errors import (
     InvalidEvent,
     ProgramNotFound,
     TrackerError,
+    TrailGap,
     VersionConflict,
 )
 from domain.events import EntryRetracted, ProgramReferred, dump_data
@@ -172,7 +173,13 @@ class Tracker(Receipts):
             )
         touched = [p for p in programs.values() if p is not None and p.pending_events]
         if touched:
-            self.save(*touched, index_rows=rows)
+            try:
+                self.save(*touched, index_rows=rows)
+            except TrailGap:
+                # The store lost versions this server had read: read them afresh.
+                for program in touched:
+                    self.forget_program(program.id)
+                raise
             for program in touched:
                 fold = folds.get(program.id)
                 if fold is not None and fold.version == program.version:

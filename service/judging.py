@@ -9,6 +9,7 @@ library's cache, shared between requests and never changed once handed out.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -71,6 +72,13 @@ class Folds:
                 if fold is not None:
                     self._past.move_to_end((program.id, program.version))
             return fold if fold is not None and fold.context == context else None
+
+    def forget(self, program_id: UUID) -> None:
+        """Drop every fold of a program (its stored trail was found to differ)."""
+        with self._lock:
+            self._folds.pop(program_id, None)
+            for key in [k for k in self._past if k[0] == program_id]:
+                del self._past[key]
 
     def put(self, program_id: UUID, fold: Fold) -> None:
         with self._lock:
@@ -202,6 +210,15 @@ class Judging(Application[UUID]):
             if cached is not program and (cached is None or cached.version < program.version):
                 cache.put(program_id, program)
         return program
+
+    def forget_program(self, program_id: UUID) -> None:
+        """Drop what this process holds of a program (its cached trail and folds): the
+        next read takes it from the store."""
+        cache = self.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):  # not cached
+                cache.get(program_id, evict=True)
+        self.folds.forget(program_id)
 
     def damaged(self, program_id: UUID, exc: BaseException) -> TrailDamaged:
         """The refusal for a program whose stored trail no longer replays: where the

@@ -15,8 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
+
+from domain.errors import TrailGap
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,26 @@ class IndexRow:
 
 # How many event ids one lookup query names (SQLite allows 32,766 parameters).
 LOOKUP_CHUNK = 500
+
+
+def gap_refusal(program_id: UUID, stored: int, appending: int) -> TrailGap:
+    """The refusal of an append at version `appending` to a trail whose store ends at
+    version `stored` (not `appending - 1`)."""
+    return TrailGap(
+        f"Program {program_id}'s stored trail ends at version {stored}, but this event "
+        f"would be version {appending}: versions were lost from the store, and nothing was "
+        f"stored. GET /v1/programs/{program_id}/integrity lists the damage.",
+        first_bad_version=stored + 1,
+    )
+
+
+def first_new_versions(stored_events: Sequence[Any]) -> dict[UUID, int]:
+    """Each program's first version in a batch of stored events."""
+    first: dict[UUID, int] = {}
+    for stored in stored_events:
+        pid = UUID(str(stored.originator_id))
+        first[pid] = min(first.get(pid, stored.originator_version), stored.originator_version)
+    return first
 
 
 class IndexedRecorder(Protocol):

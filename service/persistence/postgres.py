@@ -11,9 +11,9 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
-from service.persistence import LOOKUP_CHUNK, IndexRow
+from service.persistence import LOOKUP_CHUNK, IndexRow, first_new_versions, gap_refusal
 from service.persistence.schema import SerialisedSchema
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
@@ -41,6 +41,7 @@ class IndexedPostgresRecorder(SerialisedSchema, PostgresApplicationRecorder):
     ) -> None:
         # Runs inside the library's transaction, before the events themselves:
         # a repeated event_id fails the whole transaction, nothing is stored.
+        self._refuse_gaps(curs, stored_events)
         rows: dict[tuple[UUID, int], IndexRow] = kwargs.get("index_rows") or {}
         if rows:
             curs.executemany(
@@ -62,6 +63,27 @@ class IndexedPostgresRecorder(SerialisedSchema, PostgresApplicationRecorder):
                     for r in rows.values()
                 ],
             )
+
+    def _refuse_gaps(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> None:
+        # Each program's trail must end just before the batch's first version of it;
+        # one query for the batch (`IndexedSQLiteRecorder._refuse_gaps`).
+        first = first_new_versions(stored_events)
+        if not any(v > 1 for v in first.values()):
+            return
+        curs.execute(
+            SQL(
+                "SELECT originator_id, MAX(originator_version) AS v FROM {schema}.{table} "
+                "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+            ).format(
+                schema=Identifier(self.datastore.schema),
+                table=Identifier(self.events_table_name),
+            ),
+            (list(first),),
+        )
+        stored = {UUID(str(r["originator_id"])): int(r["v"]) for r in curs.fetchall()}
+        for pid, version in first.items():
+            if stored.get(pid, 0) < version - 1:  # more: another writer first (conflict)
+                raise gap_refusal(pid, stored.get(pid, 0), version)
 
     def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.datastore.transaction(commit=False) as curs:

@@ -17,7 +17,7 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 
-from service.persistence import LOOKUP_CHUNK, IndexRow
+from service.persistence import LOOKUP_CHUNK, IndexRow, first_new_versions, gap_refusal
 
 COLUMNS = "event_id, program_id, version, recorded_at, type, body_sha, referral_key, result"
 
@@ -81,6 +81,7 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        self._refuse_gaps(c, stored_events)
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         rows: dict[tuple[UUID, int], IndexRow] = kwargs.get("index_rows") or {}
         if rows:
@@ -106,6 +107,23 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
                 params,
             )
         return notification_ids
+
+    def _refuse_gaps(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
+        # In the insert's own transaction: each program's trail must end just before
+        # the batch's first version of it (one query for the batch).
+        first = first_new_versions(stored_events)
+        if not any(v > 1 for v in first.values()):
+            return
+        marks = ", ".join("?" * len(first))
+        c.execute(
+            f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "  # noqa: S608
+            f"WHERE originator_id IN ({marks}) GROUP BY originator_id",
+            tuple(pid.hex for pid in first),
+        )
+        stored = {UUID(str(r[0])): int(r[1]) for r in c.fetchall()}
+        for pid, version in first.items():
+            if stored.get(pid, 0) < version - 1:  # more: another writer first (conflict)
+                raise gap_refusal(pid, stored.get(pid, 0), version)
 
     def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:

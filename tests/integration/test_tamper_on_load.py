@@ -21,6 +21,7 @@ import psycopg
 import pytest
 
 from api.bootstrap import build_tracker
+from domain.errors import TrailGap
 from domain.facts import Fact
 from domain.program import event_hash
 from service.application import Tracker
@@ -161,5 +162,28 @@ def test_a_resent_event_whose_row_was_deleted_is_never_acknowledged(store_url: s
             send(tracker, program_id, bodies[-1])
         assert stored_versions(tracker, program_id) == [1, 2]
         assert send(tracker, program_id, bodies[1]).status == 200  # still there: a repeat
+    finally:
+        tracker.close()
+
+
+def test_no_event_is_appended_past_versions_the_store_lost(store_url: str) -> None:
+    """Issue 23, item 5: with the store's WAL cut under a running writer, events got 201
+    and were stored after missing versions. Here the trail's last row is deleted behind
+    a tracker that has read it: its next event would leave a gap, and is refused (409,
+    nothing stored); the program is then read afresh, and goes on from what is stored."""
+    tracker = build_tracker(store_url)
+    program_id = uuid4()
+    try:
+        for body in (referred(), admitted(), session(plus(ADMITTED_ON, 1))):
+            send(tracker, program_id, body)
+        assert tracker.program(program_id).version == 3  # cached at version 3
+        delete_last_row(store_url, program_id, 3)
+
+        with pytest.raises(TrailGap, match="ends at version 2"):
+            send(tracker, program_id, session(plus(ADMITTED_ON, 2)))
+        assert stored_versions(tracker, program_id) == [1, 2]
+        receipt = send(tracker, program_id, session(plus(ADMITTED_ON, 3)))
+        assert (receipt.status, receipt.body["version"]) == (201, 3)
+        assert stored_versions(tracker, program_id) == [1, 2, 3]
     finally:
         tracker.close()
