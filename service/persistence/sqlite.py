@@ -81,8 +81,8 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        self._refuse_gaps(c, stored_events)
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        self._refuse_gaps(c, stored_events)
         rows: dict[tuple[UUID, int], IndexRow] = kwargs.get("index_rows") or {}
         if rows:
             params = []
@@ -109,21 +109,30 @@ class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
         return notification_ids
 
     def _refuse_gaps(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
-        # In the insert's own transaction: each program's trail must end just before
-        # the batch's first version of it (one query for the batch).
-        first = first_new_versions(stored_events)
-        if not any(v > 1 for v in first.values()):
+        # After the batch's own rows, in the same transaction: each program's trail must
+        # hold the version just before the batch's first of it (one query). Asked after
+        # the insert, the transaction already writes: a read first would have to become
+        # a write, which SQLite refuses at once ("database is locked") when another
+        # connection wrote meanwhile, instead of waiting its turn.
+        before = {pid: v - 1 for pid, v in first_new_versions(stored_events).items() if v > 1}
+        if not before:
             return
-        marks = ", ".join("?" * len(first))
+        rows = ", ".join("(?, ?)" for _ in before)
         c.execute(
-            f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "  # noqa: S608
-            f"WHERE originator_id IN ({marks}) GROUP BY originator_id",
-            tuple(pid.hex for pid in first),
+            f"SELECT originator_id FROM {self.events_table_name} "  # noqa: S608 (fixed name)
+            f"WHERE (originator_id, originator_version) IN (VALUES {rows})",
+            tuple(value for pid, v in before.items() for value in (pid.hex, v)),
         )
-        stored = {UUID(str(r[0])): int(r[1]) for r in c.fetchall()}
-        for pid, version in first.items():
-            if stored.get(pid, 0) < version - 1:  # more: another writer first (conflict)
-                raise gap_refusal(pid, stored.get(pid, 0), version)
+        found = {UUID(str(r[0])) for r in c.fetchall()}
+        for pid, version in before.items():
+            if pid not in found:
+                c.execute(
+                    f"SELECT MAX(originator_version) FROM {self.events_table_name} "  # noqa: S608
+                    "WHERE originator_id = ? AND originator_version < ?",
+                    (pid.hex, version + 1),
+                )
+                stored = c.fetchone()[0]
+                raise gap_refusal(pid, int(stored or 0), version + 1)
 
     def _select(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
