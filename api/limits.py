@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problems import PROBLEM, problem_body
+
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -54,20 +56,19 @@ class BodySizeLimit:
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
-            {
-                "type": "https://wht.example/problems/413",
-                "title": "Request too large",
-                "status": 413,
-                "detail": f"The body is over {self.max_bytes} bytes; send at most 1,000 events "
+            problem_body(
+                413,
+                "Request too large",
+                f"The body is over {self.max_bytes} bytes; send at most 1,000 events "
                 "per batch and keep each request under 1 MiB.",
-            }
+            )
         ).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", PROBLEM.encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

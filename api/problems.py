@@ -37,16 +37,22 @@ UNAVAILABLE = (
 )
 
 
-def problem(
-    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
-) -> JSONResponse:
-    body = {
+def problem_body(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """A problem's members; the answers made beneath the app (the body limit, the HTTP
+    protocol) send it as they are."""
+    return {
         "type": f"https://wht.example/problems/{status}",
         "title": title,
         "status": status,
         "detail": detail,
         **extra,
     }
+
+
+def problem(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, title, detail, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

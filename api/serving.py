@@ -27,6 +27,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from api.problems import PROBLEM, problem_body
+
 HEADER_SECONDS = 10.0
 BODY_SECONDS = 30.0
 MAX_CONNECTIONS = 1000
@@ -99,19 +101,15 @@ class BoundedH11Protocol(H11Protocol):
             detail = f"The request line is over {self._head_limit} bytes: send less in the query."
         elif too_long:
             status, title = 431, "Request header fields too large"
-            detail = f"The request's headers are over {self._head_limit} bytes."
+            detail = (
+                f"The request's headers are over {self._head_limit} bytes: send fewer or "
+                "shorter ones."
+            )
         else:
             status, title, detail = 400, "Bad request", "The request is not valid HTTP/1.1."
-        body = json.dumps(
-            {
-                "type": f"https://wht.example/problems/{status}",
-                "title": title,
-                "status": status,
-                "detail": detail,
-            }
-        ).encode()
+        body = json.dumps(problem_body(status, title, detail)).encode()
         headers = [
-            (b"content-type", b"application/problem+json"),
+            (b"content-type", PROBLEM.encode()),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
         ]

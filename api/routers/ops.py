@@ -62,7 +62,8 @@ def readyz(request: Request, tracker: TrackerDep) -> Response:
             503,
             "Not ready",
             f"The read model's projection has failed {stuck.failures} times in a row at "
-            f"event {position} of {latest}: {stuck.last_error}",
+            f"event {position} of {latest}: {stuck.last_error}. The server's log has each "
+            "failure; docs/operations.md says what to do.",
             headers={"Retry-After": "5"},
             reason="projector_failing",
             position=position,

@@ -14,8 +14,9 @@ from api.deps import TrackerDep
 from api.openapi import problem_responses
 from api.problems import problem
 from service.notify import AlertStore, Destinations, Subscriptions, open_alert_store
+from service.notify.destinations import URL_PATTERN
 from service.notify.store import KINDS
-from service.notify.subscriptions import MAX_LEAD_DAYS, URL_PATTERN
+from service.notify.subscriptions import MAX_LEAD_DAYS
 from service.security import ApiKey, Role
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["alerts"])

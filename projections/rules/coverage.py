@@ -216,9 +216,7 @@ def _programs(earlier: Sequence[tuple[str, tuple[str, ...], bool]]) -> str:
     if not others:
         return named
     elsewhere = (
-        "a program at another provider"
-        if others == 1
-        else (f"{others} programs at other providers")
+        "a program at another provider" if others == 1 else f"{others} programs at other providers"
     )
     return f"{named} and {elsewhere}" if own else elsewhere
 

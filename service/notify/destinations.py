@@ -14,12 +14,15 @@ may be subscribed; an attempt to it is refused until it resolves).
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 Resolver = Callable[[str, int], list[str]]
+# The form of a webhook URL: http(s), a host, no spaces (the OpenAPI document states it).
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\x00/?#]+([/?#][^\s\x00]*)?$"
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -60,6 +63,8 @@ class Destinations:
         """Why alerts may not go to `url`, or None when they may. A host that does not
         resolve (yet) is refused only without `unresolved_ok`: a subscription may name
         it, and each delivery attempt checks it again."""
+        if re.fullmatch(URL_PATTERN, url) is None:
+            return "an http:// or https:// URL with a host"
         try:
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()

@@ -135,20 +135,19 @@ def claim_layout(view: ReadModelRecorder, base: str, wanted: int | None) -> int:
     return count
 
 
+def _has_programs(view: ReadModelRecorder) -> bool:
+    return bool(_rows(view, "SELECT 1 FROM wht_rm_program LIMIT 1"))
+
+
 def _empty(view: ReadModelRecorder, base: str) -> bool:
-    if view.max_tracking_id(base):
-        return False
-    programs = _rows(view, "SELECT COUNT(*) FROM wht_rm_program")
-    return not programs or int(programs[0][0]) == 0
+    return not view.max_tracking_id(base) and not _has_programs(view)
 
 
 def lost(view: ReadModelRecorder, base: str) -> bool:
     """Whether the read model's rows are gone while a position is still tracked (its
     tables dropped or emptied outside the service): every projected event leaves its
     program's row, so a tracked position with no row at all cannot be the truth."""
-    if not any(positions(view, base)):
-        return False
-    return not _rows(view, "SELECT 1 FROM wht_rm_program LIMIT 1")
+    return any(positions(view, base)) and not _has_programs(view)
 
 
 def settle(view: ReadModelRecorder, base: str, count: int, latest: int) -> None:
